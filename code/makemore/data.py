@@ -36,10 +36,18 @@ class DataError(ValueError):
     """A word list that cannot be used; the message is one line that names the file."""
 
 
+def _pooch():
+    """pooch, imported quietly: it imports tqdm.auto, which warns inside a notebook kernel
+    that has no ipywidgets ("IProgress not found"), and we never show its progress bar."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import pooch
+    return pooch
+
+
 def cache_dir() -> Path:
     """The folder pooch downloads into: $MAKEMORE_CACHE, else the user's cache folder."""
-    import pooch
-
+    pooch = _pooch()
     env = os.environ.get(CACHE_ENV)
     return Path(env) if env else Path(pooch.os_cache("makemore"))
 
@@ -51,7 +59,7 @@ def fetch_names(quiet: bool = True) -> Path:
     pooch downloads to a temporary file and moves it into place, so the cache never holds a
     half-written file.
     """
-    import pooch
+    pooch = _pooch()
 
     logger = pooch.get_logger()
     level = logger.level

@@ -1,0 +1,186 @@
+"""The bigram language model of makemore Part 1, reached by two paths.
+
+A bigram model predicts the next character from the previous one only: it is a 27 x 27 table
+of probabilities, one row per previous character. The table can be had two ways.
+
+- Counting: count every (previous, next) pair in the corpus, add a little to every count
+  (smoothing, so no bigram has probability zero) and normalize each row. This is the maximum
+  likelihood solution, found in one pass.
+- A neural net: one linear layer W (27 x 27) turns the one-hot previous character into logits,
+  softmax turns the logits into a row of probabilities, and gradient descent on the average
+  negative log-likelihood (plus a pull of W towards zero, weight decay) walks W to the same table.
+
+The counting path does not scale to longer contexts (the table grows as 27**context); the
+gradient path does, and every later model of the book is trained the same way.
+
+Reference: Karpathy, "The spelled-out intro to language modeling: building makemore",
+https://github.com/karpathy/nn-zero-to-hero/blob/master/lectures/makemore/makemore_part1_bigrams.ipynb
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+
+from makemore.data import Vocab, bigram_pairs
+
+# -----------------------------------------------------------------------------
+# path A: counting
+
+
+def count_matrix(xs: torch.Tensor, ys: torch.Tensor, vocab_size: int) -> torch.Tensor:
+    """(vocab_size, vocab_size) int64 counts: N[i, j] = how often character j follows i."""
+    N = torch.zeros((vocab_size, vocab_size), dtype=torch.long)
+    N.index_put_((xs, ys), torch.ones_like(xs), accumulate=True)
+    return N
+
+
+def counting_probs(N: torch.Tensor, smoothing: float = 1.0) -> torch.Tensor:
+    """Rows of (N + smoothing) normalized to sum to one: the counting model, float32.
+
+    smoothing 0 is the plain maximum-likelihood table (zeros where a bigram was never seen);
+    the larger it is, the closer every row gets to uniform.
+    """
+    P = N.float() + smoothing  # (V, V)
+    return P / P.sum(1, keepdim=True)  # (V, V) / (V, 1): keepdim makes each ROW sum to one
+
+
+# -----------------------------------------------------------------------------
+# evaluation
+
+
+@torch.inference_mode()
+def nll(P: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor) -> float:
+    """Average negative log-likelihood of the bigrams (xs, ys) under the table P."""
+    return -P[xs, ys].log().mean().item()
+
+
+@torch.inference_mode()
+def row_entropy(P: torch.Tensor) -> torch.Tensor:
+    """(V,) entropy of each row of P in nats; ln(V) for a uniform row, 0 for a certain one."""
+    return -(P * P.clamp_min(1e-30).log()).sum(1)
+
+
+# -----------------------------------------------------------------------------
+# path B: the neural bigram
+
+
+@dataclass
+class BigramConfig:
+    steps: int = 500  # full-batch gradient steps; the loss has levelled off by then
+    lr: float = 50.0  # the lecture's: the gradient is an average over ~228k examples, so small
+    reg: float = 0.01  # weight decay, loss += reg * mean(W**2); the lecture's value
+    seed: int = 2147483647  # the lectures' generator seed, for W's randn init
+
+
+class NeuralBigram:
+    """One linear layer, no bias: logits = one_hot(x) @ W, which is the row W[x]."""
+
+    def __init__(self, vocab_size: int = 27, seed: int = 2147483647):
+        g = torch.Generator().manual_seed(seed)
+        self.W = torch.randn((vocab_size, vocab_size), generator=g, requires_grad=True)
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [self.W]
+
+    def __call__(self, xs: torch.Tensor) -> torch.Tensor:
+        return self.W[xs]  # (B, V): the same as F.one_hot(xs, V).float() @ W, without the matmul
+
+    @torch.inference_mode()
+    def probs(self) -> torch.Tensor:
+        """(V, V) the table the net has learned: softmax of each row of W."""
+        return self.W.softmax(1)
+
+
+def neural_loss(
+    W: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor, reg: float
+) -> torch.Tensor:
+    """Mean NLL of (xs, ys) under the rows of softmax(W), + reg * mean(W**2).
+
+    Equals F.cross_entropy(W[xs], ys) + reg * (W**2).mean(), only faster:
+    a row's softmax does not depend on which example looked it up, so it
+    is taken once per character (V rows), not once per example (228,146
+    rows for names.txt). The gradient is the same.
+    """
+    logprobs = W.log_softmax(1)  # (V, V)
+    V = W.shape[1]
+    picked = logprobs.view(-1).take(xs * V + ys)  # (N,) = logprobs[xs, ys]
+    return -picked.mean() + reg * (W**2).mean()
+
+
+def train_neural(
+    xs: torch.Tensor, ys: torch.Tensor, cfg: BigramConfig, vocab_size: int = 27
+) -> tuple[NeuralBigram, torch.Tensor]:
+    """Full-batch gradient descent from a seeded randn W.
+
+    The lecture's loop: forward, loss, zero the gradient, backward, step.
+    Returns the model and the (steps,) history of the regularized loss,
+    each measured before its update.
+    """
+    model = NeuralBigram(vocab_size, cfg.seed)
+    W = model.W
+    losses = torch.empty(cfg.steps)
+    for step in range(cfg.steps):
+        loss = neural_loss(W, xs, ys, cfg.reg)
+        W.grad = None
+        loss.backward()
+        with torch.no_grad():
+            W -= cfg.lr * W.grad
+            losses[step] = loss
+    return model, losses
+
+
+def fit_neural(
+    words: list[str], cfg: BigramConfig | None = None
+) -> tuple[Vocab, NeuralBigram, torch.Tensor]:
+    """Words in, trained neural bigram out (with its vocabulary and loss history)."""
+    cfg = cfg or BigramConfig()
+    vocab = Vocab.from_words(words)
+    xs, ys = bigram_pairs(words, vocab)
+    model, losses = train_neural(xs, ys, cfg, len(vocab))
+    return vocab, model, losses
+
+
+# -----------------------------------------------------------------------------
+# sampling
+
+
+class HasProbs(Protocol):
+    def probs(self) -> torch.Tensor: ...
+
+
+@torch.inference_mode()
+def sample(
+    model: torch.Tensor | HasProbs,
+    vocab: Vocab,
+    n: int,
+    generator: torch.Generator,
+    max_len: int = 50,
+) -> list[str]:
+    """n words drawn one character at a time from a probability table (or a model's table).
+
+    Start at '.', draw the next character from that row, move to it, stop at '.'. The
+    generator is consumed in order, so two tables sampled with equally seeded generators make
+    the same words wherever their rows agree closely. max_len only guards against a table
+    that almost never ends a word.
+    """
+    P = model if isinstance(model, torch.Tensor) else model.probs()
+    words = []
+    for _ in range(n):
+        out, ix = [], 0
+        while len(out) < max_len:
+            ix = torch.multinomial(P[ix], num_samples=1, replacement=True,
+                                   generator=generator).item()
+            if ix == 0:
+                break
+            out.append(vocab.itos[ix])
+        words.append("".join(out))
+    return words
+
+
+def sample_words(model: torch.Tensor | HasProbs, vocab: Vocab, n: int,
+                 seed: int = 2147483647) -> list[str]:
+    """n sampled words from a freshly seeded generator: what a command line needs."""
+    return sample(model, vocab, n, torch.Generator().manual_seed(seed))
