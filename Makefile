@@ -3,9 +3,10 @@ PY      := .venv/bin/python
 VENV    := .venv/.installed
 SHARED  ?= ../shared/data/names.txt
 CACHE   := _build/.jupyter_cache
+DOCTREES := _build/.doctrees
 STAMP   := _build/.code-hash
 
-.PHONY: setup book test lint bench clean data
+.PHONY: setup book test lint bench clean data prose reproducible site-test
 
 $(VENV): requirements.txt pyproject.toml
 	python3 -m venv .venv
@@ -19,13 +20,18 @@ setup: $(VENV)
 data: $(VENV)
 	@$(PY) -m makemore.data --seed-cache $(SHARED) || true
 
-# jupyter-cache keys only on notebook cells: wipe it when the package's source changes,
+# jupyter-cache keys only on notebook cells: when anything the chapters run changes (every
+# file under code/ and _ext/, names included, and the pinned versions), wipe it and Sphinx's
+# saved doctrees (else Sphinx sees unchanged sources, re-reads nothing and executes nothing),
 # so a cached build never shows numbers the current code did not print.
+CODE_HASH = find code _ext requirements.txt -type f -not -path '*/__pycache__/*' \
+	-not -path '*.egg-info/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum
+
 book: $(VENV) data
 	@mkdir -p _build
-	@hash=$$(cat code/makemore/*.py | sha256sum | cut -d' ' -f1); \
+	@hash=$$($(CODE_HASH) | cut -d' ' -f1); \
 	if [ "$$(cat $(STAMP) 2>/dev/null)" != "$$hash" ]; then \
-		echo "code/ changed: re-executing every chapter"; rm -rf $(CACHE); fi; \
+		echo "code/ changed: re-executing every chapter"; rm -rf $(CACHE) $(DOCTREES); fi; \
 	.venv/bin/jupyter-book build . -W -n --keep-going && echo $$hash > $(STAMP)
 
 test: $(VENV) data
@@ -33,6 +39,17 @@ test: $(VENV) data
 
 lint: $(VENV)
 	.venv/bin/ruff check .
+
+# Checks of the built book (after `make book`): no number typed into prose, Chapter 1 glues
+# the same values when executed again, and every page is right in a real browser.
+prose: $(VENV)
+	$(PY) tools/prose_numbers.py book
+
+reproducible: $(VENV) data
+	$(PY) tools/check_reproducible.py book/01_bigram.md
+
+site-test: $(VENV)
+	SITECHECK_SCREENSHOTS=_build/screenshots .venv/bin/pytest tests/site
 
 bench: $(VENV)
 	$(PY) bench/train_speed.py

@@ -1,0 +1,66 @@
+"""Every page of the built book, opened in headless chromium: what a reader sees is right."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import sitecheck
+
+SITE = sitecheck.site_dir()
+PAGES = sitecheck.pages(SITE) if SITE.is_dir() else []
+
+
+def test_the_site_has_pages(site):
+    assert "index.html" in PAGES
+    assert any(p.startswith("book/") for p in PAGES), "no chapter page in the built site"
+
+
+def page_source(site: Path, page: str) -> str | None:
+    """The Markdown the page was built from, as Sphinx published it under _sources/."""
+    stem = site / "_sources" / Path(page).with_suffix("")
+    for suffix in (".md", ".md.txt", ".ipynb", ".rst", ".txt"):
+        candidate = stem.parent / (stem.name + suffix)
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    return None
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_shows_no_problem(page, site, site_url, driver):
+    problems = sitecheck.check_page(driver, site_url + page, page_source(site, page),
+                                    site=(site_url, site))
+    assert not problems, f"{page}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.startswith("book/")])
+def test_chapter_offers_its_notebook(page, site):
+    """The download menu's .ipynb exists for every executable chapter (see _ext/)."""
+    source = page_source(site, page) or ""
+    if "kernelspec:" not in source:
+        pytest.skip("not an executable chapter")
+    notebook = site / "_sources" / Path(page).with_suffix(".ipynb")
+    assert notebook.is_file(), f"{page}: no {notebook.name} to download"
+    html = (site / page).read_text(encoding="utf-8")
+    assert f"{Path(page).stem}.ipynb" in html, f"{page}: no .ipynb entry in the download menu"
+    # the same cells as the chapter, which the build and tools/check_reproducible.py execute
+    import jupytext
+
+    chapter = jupytext.reads(source, fmt="md:myst")
+    offered = jupytext.read(notebook)
+    assert [(c.cell_type, c.source) for c in offered.cells] == [
+        (c.cell_type, c.source) for c in chapter.cells
+    ], f"{page}: the notebook's cells differ from the chapter's"
+    assert offered.metadata["kernelspec"]["name"] == chapter.metadata["kernelspec"]["name"]
+
+
+def test_screenshots_in_light_and_dark_mode(site, site_url, driver, tmp_path):
+    """Screenshots of every chapter in both modes, kept where SITECHECK_SCREENSHOTS points."""
+    out = Path(os.environ.get("SITECHECK_SCREENSHOTS", tmp_path))
+    out.mkdir(parents=True, exist_ok=True)
+    for page in (p for p in PAGES if p.startswith("book/")):
+        for theme in ("light", "dark"):
+            path = out / f"{Path(page).stem}-{theme}.png"
+            sitecheck.screenshot(driver, site_url + page, path, theme)
+            assert path.stat().st_size > 0
