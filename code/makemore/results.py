@@ -23,13 +23,14 @@ SPLITS = ("train", "dev", "test")
 # where records live
 
 
-def results_dir() -> Path:
+def results_dir(start: str | os.PathLike | None = None) -> Path:
     """$MAKEMORE_RESULTS, else `_build/results` at the book's root (the folder holding
-    `_config.yml`, searched upward from the working directory), else `./_build/results`."""
+    `_config.yml` and `_toc.yml`, searched upward from `start`, by default the working
+    directory), else `<start>/_build/results`."""
     env = os.environ.get(RESULTS_ENV)
     if env:
         return Path(env)
-    here = Path.cwd().resolve()
+    here = Path(start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "_config.yml").is_file() and (folder / "_toc.yml").is_file():
             return folder / "_build" / "results"
