@@ -293,6 +293,20 @@ def plot_embedding_2d(C, itos, groups: dict | None = None, start=None, trails=()
 # Chapter 3: activations, gradients, BatchNorm
 
 
+def _legible(draw):
+    """Draw with larger text: these figures are shown at the width of the text column, so wide
+    multi-panel figures are scaled down, and their text with them."""
+    import functools
+
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        with plt.rc_context({"font.size": 12, "legend.fontsize": 10, "axes.titlesize": 12}):
+            return draw(*args, **kwargs)
+
+    return wrapper
+
+
+
 def _depth_colours(n: int) -> list:
     """One colour per layer, light (first) to dark (deepest): depth trends read at a glance."""
     import numpy as np
@@ -307,6 +321,7 @@ def _kilo_steps(ax) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1000:g}k" if x else "0"))
 
 
+@_legible
 def plot_first_loss(curves: dict, uniform: float, first: int = 1000,
                     window: int = 1000) -> Figure:
     """Left: the minibatch loss of the first `first` steps (the hockey stick); right: the whole
@@ -333,6 +348,7 @@ def plot_first_loss(curves: dict, uniform: float, first: int = 1000,
     return fig
 
 
+@_legible
 def plot_tanh_gate(threshold: float) -> Figure:
     """tanh(x) and its local gradient 1 - tanh(x)^2, with the saturated region shaded."""
     import math
@@ -354,6 +370,7 @@ def plot_tanh_gate(threshold: float) -> Figure:
     return fig
 
 
+@_legible
 def plot_saturation(h_before, h_after, threshold: float, labels: tuple[str, str]) -> Figure:
     """Top: histograms of hidden activations; bottom: which (example, neuron) have |h| > threshold
     (white), for two initialisations side by side."""
@@ -363,6 +380,7 @@ def plot_saturation(h_before, h_after, threshold: float, labels: tuple[str, str]
         share = (h.abs() > threshold).float().mean().item()
         ax = axes[0, col]
         ax.hist(h.flatten().tolist(), bins=50, range=(-1, 1), color=f"C{col}")
+        ax.set_xticks([-1, -0.5, 0, 0.5, 1])
         ax.set_xlabel("hidden activation h")
         ax.set_ylabel("count")
         ax.set_title(f"{label}\n{share:.1%} of |h| > {threshold}")
@@ -376,6 +394,7 @@ def plot_saturation(h_before, h_after, threshold: float, labels: tuple[str, str]
     return fig
 
 
+@_legible
 def plot_gain_sweep(stds: dict, linear_stds: dict) -> Figure:
     """Activation std after each layer of a deep stack, one line per gain; left with tanh,
     right without (purely linear). The dicts map a label to the list of per-layer stds."""
@@ -392,6 +411,7 @@ def plot_gain_sweep(stds: dict, linear_stds: dict) -> Figure:
     return fig
 
 
+@_legible
 def plot_calibration(running: dict, calibrated: dict) -> Figure:
     """BatchNorm's running estimates against a calibration pass over the training set: one dot
     per hidden unit, for each statistic (dict keys, e.g. 'mean', 'std')."""
@@ -408,6 +428,7 @@ def plot_calibration(running: dict, calibrated: dict) -> Figure:
     return fig
 
 
+@_legible
 def plot_batch_coupling(logits_by_batch, itos) -> Figure:
     """One example's output probabilities when it shares a training-mode batch with different
     companions: (n_batches, vocab) logits, one bar group per batch."""
@@ -428,6 +449,7 @@ def plot_batch_coupling(logits_by_batch, itos) -> Figure:
     return fig
 
 
+@_legible
 def plot_stage_curves(curves: dict, window: int = 1000) -> Figure:
     """The five runs of the loss log: log10 loss averaged over `window` steps, after the first."""
     from makemore.training import smooth_log10
@@ -450,10 +472,14 @@ def _short(name: str) -> str:
     return name.split(" (")[0]
 
 
-def _hist_panel(ax, stats, legend, title: str, xlabel: str, fontsize: float = 8.5) -> None:
+def _hist_panel(ax, stats, legend, title: str, xlabel: str, fontsize: float = 10) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     for s, colour in zip(stats, _depth_colours(len(stats)), strict=True):
         label = legend(s) if legend else None
         ax.plot(s.centers.tolist(), s.density.tolist(), color=colour, lw=1.3, label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))  # 1e-3 once, not per tick
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
     ax.set_title(title)
@@ -461,12 +487,13 @@ def _hist_panel(ax, stats, legend, title: str, xlabel: str, fontsize: float = 8.
         ax.legend(fontsize=fontsize, loc="upper right")
 
 
+@_legible
 def plot_activation_hists(report, title: str = "Activation distribution",
                           ax=None) -> Figure | None:
     """Per watched layer: histogram of its outputs, legend with mean, std and % saturated."""
     fig = None
     if ax is None:
-        fig, ax = new_figure(width=9.5, height=3.6)
+        fig, ax = new_figure(width=8.0, height=3.6)
     _hist_panel(ax, report.activations,
                 lambda s: f"{_short(s.name)}: mean {s.mean:+.2f}, std {s.std:.2f}, "
                           f"saturated {s.saturated:.1%}",
@@ -474,23 +501,25 @@ def plot_activation_hists(report, title: str = "Activation distribution",
     return fig
 
 
+@_legible
 def plot_gradient_hists(report, title: str = "Gradient distribution", ax=None) -> Figure | None:
     """Per watched layer: histogram of d loss / d output, legend with mean and std."""
     fig = None
     if ax is None:
-        fig, ax = new_figure(width=9.5, height=3.6)
+        fig, ax = new_figure(width=8.0, height=3.6)
     _hist_panel(ax, report.gradients,
                 lambda s: f"{_short(s.name)}: mean {s.mean:+.1e}, std {s.std:.1e}", title,
                 "gradient of the loss with respect to the tanh output")
     return fig
 
 
+@_legible
 def plot_weight_grad_hists(report, title: str = "Weight gradient distribution",
                            ax=None) -> Figure | None:
     """Per 2-D parameter: histogram of its gradient, legend with std and grad:data ratio."""
     fig = None
     if ax is None:
-        fig, ax = new_figure(width=9.5, height=3.6)
+        fig, ax = new_figure(width=8.0, height=3.6)
     _hist_panel(ax, report.weights,
                 lambda s: f"{s.name} {s.shape[0]}x{s.shape[1]}: std {s.std:.1e}, "
                           f"grad:data {s.ratio:.1e}",
@@ -498,12 +527,13 @@ def plot_weight_grad_hists(report, title: str = "Weight gradient distribution",
     return fig
 
 
+@_legible
 def plot_update_ratios(report, title: str = "Update:data ratio", guide: float = -3.0,
                        ax=None, ylim: tuple[float, float] | None = None) -> Figure | None:
     """log10(std(lr * grad) / std(data)) per 2-D parameter over training, guide line at `guide`."""
     fig = None
     if ax is None:
-        fig, ax = new_figure(width=9.5, height=3.6)
+        fig, ax = new_figure(width=8.0, height=3.6)
     cols = [i for i, two_d in enumerate(report.update_2d) if two_d]
     for i, colour in zip(cols, _depth_colours(len(cols)), strict=True):
         ax.plot(report.updates[:, i].tolist(), color=colour, lw=0.9, label=report.update_names[i])
@@ -513,10 +543,11 @@ def plot_update_ratios(report, title: str = "Update:data ratio", guide: float = 
     ax.set_xlabel("step")
     ax.set_ylabel("log10 update:data")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right", ncol=4)
+    ax.legend(fontsize=9.5, loc="lower right", ncol=4)
     return fig
 
 
+@_legible
 def plot_dashboard(report, title: str, ylim: tuple[float, float] = (-6.5, 0.5)) -> Figure:
     """The four views of one run in a 2 x 2 grid, without per-line legends: light lines are the
     first layers, dark the deepest, and a box in each panel gives the numbers of the first and
@@ -537,7 +568,7 @@ def plot_dashboard(report, title: str, ylim: tuple[float, float] = (-6.5, 0.5)) 
              (axes[0, 1], f"std {g[0].std:.1e}\n  → {g[-1].std:.1e}"),
              (axes[1, 0], f"grad:data\n{w[1].ratio:.0e} → {w[-2].ratio:.0e}"))
     for ax, text in notes:
-        ax.text(0.02, 0.97, text, transform=ax.transAxes, va="top", fontsize=9, bbox=box)
+        ax.text(0.02, 0.97, text, transform=ax.transAxes, va="top", fontsize=10.5, bbox=box)
     handles = [Line2D([], [], color=_depth_colours(2)[0], lw=2, label="first layer"),
                Line2D([], [], color=_depth_colours(2)[1], lw=2, label="last layer"),
                Line2D([], [], color="black", ls="--", label="guide: update = 1e-3 of data")]
@@ -550,13 +581,37 @@ def plot_dashboard(report, title: str, ylim: tuple[float, float] = (-6.5, 0.5)) 
 # Results page
 
 
+def plot_results(entries: list[dict], lecture: dict[str, dict[str, float]]) -> Figure:
+    """Every recorded model's train and dev loss as paired bars, with the lecture's dev loss
+    as a black tick where it reported one; `entries` come from makemore.results.load."""
+    import numpy as np
+
+    fig, ax = new_figure(width=9, height=4.6)
+    x = np.arange(len(entries))
+    for k, (split, offset) in enumerate((("train", -0.2), ("dev", 0.2))):
+        values = [e["losses"].get(split, np.nan) for e in entries]
+        bars = ax.bar(x + offset, values, width=0.38, color=f"C{k}", label=f"{split} (this build)")
+        ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=2, rotation=90)
+    ref = [lecture.get(e["key"], {}).get("dev", np.nan) for e in entries]
+    ax.scatter(x + 0.2, ref, marker="_", s=400, color="black", zorder=3, label="lecture's dev")
+    ax.set_xticks(x, [e["model"] for e in entries], rotation=25, ha="right", fontsize=8)
+    ax.set_ylabel("mean cross-entropy (nats per character)")
+    low = min(min(e["losses"].values()) for e in entries)
+    high = max(max(e["losses"].values()) for e in entries)
+    ax.set_ylim(low - 0.15, high + 0.12)
+    ax.legend(loc="upper right", fontsize=8)
+    ax.set_title("Every model of the book: lower is better")
+    return fig
+
+
 # -----------------------------------------------------------------------------
 # Benchmarks
 
 
-def plot_train_speed_scaling(batch_sizes, rates: dict) -> Figure:
+def plot_train_speed_scaling(batch_sizes, rates: dict, note: str = "") -> Figure:
     """Training speed against the batch size: steps/s (left) and examples/s (right), one line
-    per loop (`rates` maps a loop's name to its steps/s at each batch size)."""
+    per loop (`rates` maps a loop's name to its steps/s at each batch size); `note` (the model,
+    threads, machine) becomes the figure's title."""
     fig, (ax1, ax2) = new_figure(ncols=2, width=10, height=4)
     for k, (name, r) in enumerate(rates.items()):
         style = {"marker": "o", "color": f"C{k}", "label": name}
@@ -571,7 +626,8 @@ def plot_train_speed_scaling(batch_sizes, rates: dict) -> Figure:
         ax.legend(loc="best")
     ax1.set_title("Optimisation steps per second")
     ax2.set_title("Training examples per second")
+    if note:
+        fig.suptitle(note)
     return fig
 
 
-__all__ = ["Figure", "new_figure"]
