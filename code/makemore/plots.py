@@ -483,7 +483,8 @@ def _hist_panel(ax, stats, legend, title: str, xlabel: str, fontsize: float = 10
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
     ax.set_title(title)
-    if legend:
+    if legend:  # room above the curves for the legend
+        ax.set_ylim(0, ax.get_ylim()[1] * (1 + 0.11 * len(stats)))
         ax.legend(fontsize=fontsize, loc="upper right")
 
 
@@ -554,7 +555,7 @@ def plot_dashboard(report, title: str, ylim: tuple[float, float] = (-6.5, 0.5)) 
     last layer. For comparing runs at a glance (the update panel shares `ylim` across runs)."""
     from matplotlib.lines import Line2D
 
-    fig, axes = new_figure(ncols=2, nrows=2, width=9.5, height=6.4)
+    fig, axes = new_figure(ncols=2, nrows=2, width=8.0, height=6.8)
     a, g, w = report.activations, report.gradients, report.weights
     box = dict(boxstyle="round", facecolor="white", alpha=0.9, edgecolor="0.7")
     _hist_panel(axes[0, 0], a, None, "Activations", "layer output")
