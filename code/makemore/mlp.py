@@ -82,17 +82,18 @@ class MLP:
         V, E, H, fan_in = cfg.vocab_size, cfg.n_embd, cfg.n_hidden, cfg.fan_in
         self.C = torch.randn((V, E), generator=g)
         self.W1 = torch.randn((fan_in, H), generator=g) * cfg.w1_scale
-        b1 = torch.randn(H, generator=g) * cfg.b1_scale  # drawn either way: same W2 for BN
+        # the BatchNorm mean subtraction would cancel b1: the lecture does not even draw it
+        self.b1 = None if cfg.batchnorm else torch.randn(H, generator=g) * cfg.b1_scale
         self.W2 = torch.randn((H, V), generator=g) * cfg.w2_scale
         self.b2 = torch.randn(V, generator=g) * cfg.b2_scale
+        # Where the generator stands after drawing the weights. The lecture's Part 3 draws its
+        # minibatches from this same generator: TrainConfig(rng_state=model.rng_state) does too.
+        self.rng_state = g.get_state()
         if cfg.batchnorm:
-            self.b1 = None  # the BatchNorm mean subtraction would cancel it
             self.bngain = torch.ones((1, H))
             self.bnbias = torch.zeros((1, H))
             self.bnmean_running = torch.zeros((1, H))
             self.bnstd_running = torch.ones((1, H))
-        else:
-            self.b1 = b1
         self.to(device)
         for p in self.parameters():
             p.requires_grad_(True)

@@ -45,6 +45,10 @@ class TrainConfig:
     lr_decay_step: int = 100_000  # from this step on, the learning rate is lr_final
     lr_final: float = 0.01
     seed: int = 2147483647  # the generator seed the lectures use everywhere
+    # Where the minibatch generator starts: None seeds it with `seed`; a state from
+    # `torch.Generator.get_state()` continues that generator, as the lecture's Part 3 draws
+    # its minibatches from the same `g` that drew the weights (see MLP.rng_state).
+    rng_state: torch.Tensor | None = None
     backend: str = "auto"  # "auto": the analytic kernel for an MLP, else autograd; or "autograd"
     device: str | None = None  # None: where X is; "cuda" (falls back to CPU if absent) or "cpu"
 
@@ -72,9 +76,19 @@ def minibatch_indices(n: int, cfg: TrainConfig, device: torch.device | str = "cp
     """(steps, batch_size) example indices, the same sequence the lecture's per-step
     `torch.randint(0, n, (batch_size,), generator=g)` draws from a generator seeded with cfg.seed.
     """
-    g = torch.Generator().manual_seed(cfg.seed)
-    ix = torch.randint(0, n, (cfg.steps, cfg.batch_size), generator=g)
+    ix = torch.randint(0, n, (cfg.steps, cfg.batch_size), generator=minibatch_generator(cfg))
     return ix.to(device)
+
+
+def minibatch_generator(cfg: TrainConfig) -> torch.Generator:
+    """The CPU generator the minibatches come from: seeded with cfg.seed, or continuing from
+    cfg.rng_state when it is set."""
+    g = torch.Generator()
+    if cfg.rng_state is not None:
+        g.set_state(cfg.rng_state)
+    else:
+        g.manual_seed(cfg.seed)
+    return g
 
 
 def minibatch_chunks(
@@ -85,7 +99,7 @@ def minibatch_chunks(
     Drawing (chunk, B) from a CPU generator consumes it exactly as chunk draws of (B,) would,
     so the concatenated chunks equal the per-step sequence on any device.
     """
-    g = torch.Generator().manual_seed(cfg.seed)
+    g = minibatch_generator(cfg)
     chunk = max(1, min(1000, CHUNK_ELEMENTS // cfg.batch_size))
     for start in range(0, cfg.steps, chunk):
         size = min(chunk, cfg.steps - start)
