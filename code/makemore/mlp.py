@@ -25,7 +25,6 @@ __all__ = [
     "MLPConfig",
     "TrainConfig",  # the training loop lives in makemore.training; re-exported for convenience
     "counting_loss",
-    "glue_losses",
     "lr_finder",
     "sample",
     "seen_cells",
@@ -212,15 +211,6 @@ def split_losses(
     The default leaves out "test" on purpose: the test split is evaluated once, at the end.
     """
     return {name: split_loss(model, *splits.split(name)) for name in names}
-
-
-def glue_losses(prefix: str, losses: dict[str, float]) -> dict[str, float]:
-    """Glue each loss as `{prefix}_{split}` (a plain float) for the book's prose and tables."""
-    from myst_nb import glue
-
-    for name, value in losses.items():
-        glue(f"{prefix}_{name}", float(value), display=False)
-    return losses
 
 
 # -----------------------------------------------------------------------------

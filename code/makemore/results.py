@@ -69,8 +69,9 @@ def record(
     if glue:
         from myst_nb import glue as nb_glue
 
-        for split, value in entry["losses"].items():
-            nb_glue(f"{key}_{split}", value, display=False)
+        from makemore.publish import glue_losses
+
+        glue_losses(key, entry["losses"])
         nb_glue(f"{key}_params", entry["params"], display=False)
         nb_glue(f"{key}_steps", entry["steps"], display=False)
     folder = results_dir()
