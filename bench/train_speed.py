@@ -7,7 +7,8 @@ package, ... so that a busy machine slows both alike):
 - the lecture's loop, written here exactly as the lecture writes it: a fresh
   `torch.randint(..., generator=g)` minibatch, the forward pass, `p.grad = None` per parameter,
   `loss.backward()`, `p.data += -lr * p.grad` per parameter, `lossi.append(loss.log10().item())`;
-- the package's loop, `makemore.training.train` (analytic backward for an MLP), and the same
+- the package's loop, `makemore.training.train` (the hand-written backward of the layers, see
+  `makemore.layers`), and the same
   loop with `backend="autograd"`, to show what each part is worth;
 
 on the same model, data, initial weights and minibatch sequence, for the Part 2 MLP, the Part 3
@@ -38,8 +39,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from matplotlib.figure import Figure
 
+from makemore import lecture
 from makemore.data import load_corpus, make_splits
+from makemore.figures import new_figure, styled
+from makemore.layers import DeepConfig, deep_mlp
 from makemore.mlp import MLP, MLPConfig
 from makemore.training import TrainConfig, resolve_device, split_loss, train
 
@@ -49,22 +54,20 @@ OUT = Path(__file__).resolve().parent / "out"
 # the models, as the chapters build them
 
 
+VOCAB = 27  # names.txt: 26 letters and '.'
+
+
 def part2_mlp(device) -> MLP:
-    return MLP(MLPConfig(), device=device)  # all-randn init, as Part 2
+    return MLP(MLPConfig(VOCAB, **lecture.PART2_MLP), device=device)  # all-randn init, as Part 2
 
 
 def part3_bn_mlp(device) -> MLP:
-    base = MLPConfig()
-    cfg = MLPConfig(batchnorm=True, w1_scale=base.kaiming_tanh, w2_scale=0.01, b2_scale=0.0)
-    return MLP(cfg, device=device)
+    fields = lecture.PART3_STAGE_FIELDS["BatchNorm"]
+    return MLP(MLPConfig(VOCAB, **lecture.PART2_MLP, **fields), device=device)
 
 
 def part3_deep(device):
-    from makemore.layers import DeepConfig, deep_mlp
-
-    if torch.device(device).type != "cpu":
-        raise SystemExit("the from-scratch layers are built on the CPU only")
-    return deep_mlp(DeepConfig())
+    return deep_mlp(DeepConfig(VOCAB, **lecture.PART3_DEEP)).to(device)
 
 
 MODELS = {"mlp": part2_mlp, "bn": part3_bn_mlp, "deep": part3_deep}
@@ -103,8 +106,8 @@ def lecture_mlp(model: MLP, Xtr, Ytr, cfg: TrainConfig) -> list[float]:
 
 def lecture_bn(model: MLP, Xtr, Ytr, cfg: TrainConfig) -> list[float]:
     C, W1, W2, b2 = model.C, model.W1, model.W2, model.b2
-    bngain, bnbias = model.bngain, model.bnbias
-    bnmean_running, bnstd_running = model.bnmean_running, model.bnstd_running
+    bngain, bnbias = model.bn.gain, model.bn.bias
+    bnmean_running, bnstd_running = model.bn.running_mean, model.bn.running_std
     parameters = [C, W1, W2, b2, bngain, bnbias]
     g = torch.Generator().manual_seed(cfg.seed)
     lossi = []
@@ -138,8 +141,8 @@ def lecture_bn(model: MLP, Xtr, Ytr, cfg: TrainConfig) -> list[float]:
             p.data += -lr * p.grad
         # track stats
         lossi.append(loss.log10().item())
-    model.bnmean_running.copy_(bnmean_running)  # the model evaluates with these
-    model.bnstd_running.copy_(bnstd_running)
+    model.bn.running_mean.copy_(bnmean_running)  # the model evaluates with these
+    model.bn.running_std.copy_(bnstd_running)
     model.eval()
     return lossi
 
@@ -174,6 +177,34 @@ def lecture_deep(model, Xtr, Ytr, cfg: TrainConfig) -> list[float]:
 
 
 LECTURE = {"mlp": lecture_mlp, "bn": lecture_bn, "deep": lecture_deep}
+
+
+# -----------------------------------------------------------------------------
+# the scaling figure
+
+
+@styled
+def plot_train_speed_scaling(batch_sizes, rates: dict, note: str = "") -> Figure:
+    """Training speed against the batch size: steps/s (left) and examples/s (right), one line
+    per loop (`rates` maps a loop's name to its steps/s at each batch size); `note` (the model,
+    threads, machine) becomes the figure's title."""
+    fig, (ax1, ax2) = new_figure(ncols=2, width=10, height=4)
+    for k, (name, r) in enumerate(rates.items()):
+        style = {"marker": "o", "color": f"C{k}", "label": name}
+        ax1.plot(batch_sizes, r, **style)
+        ax2.plot(batch_sizes, [v * b for v, b in zip(r, batch_sizes, strict=True)], **style)
+    for ax, unit in ((ax1, "steps"), (ax2, "examples")):
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xticks(batch_sizes, [str(b) for b in batch_sizes])
+        ax.set_xlabel("batch size")
+        ax.set_ylabel(f"{unit} per second")
+        ax.legend(loc="best")
+    ax1.set_title("Optimisation steps per second")
+    ax2.set_title("Training examples per second")
+    if note:
+        fig.suptitle(note)
+    return fig
 
 
 # -----------------------------------------------------------------------------
@@ -299,17 +330,12 @@ def main(argv: list[str] | None = None) -> int:
     names = [m for m in args.models.split(",") if m]
     ratios = {}
     for name in names:
-        if name == "deep" and not _have_layers():
-            print("\n== deep: makemore.layers not available yet, skipped")
-            continue
         deep = name == "deep"
         run_cfg = dataclasses.replace(cfg, steps=args.deep_steps) if deep else cfg
         time_steps = args.time_steps // 4 if deep else args.time_steps
         ratios[name] = compare(name, X, Y, run_cfg, time_steps, args.repeats, device)
 
     if args.scaling:
-        from makemore.plots import plot_train_speed_scaling
-
         batch_sizes = [32, 64, 128, 256, 512, 1024, 2048, 4096]
         rates = scaling(X, Y, batch_sizes, args.scaling_repeats, device)
         OUT.mkdir(parents=True, exist_ok=True)
@@ -332,14 +358,6 @@ def _load() -> str:
             return " ".join(f.read().split()[:3])
     except OSError:
         return "unknown"
-
-
-def _have_layers() -> bool:
-    try:
-        from makemore.layers import deep_mlp  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 if __name__ == "__main__":

@@ -15,19 +15,18 @@ import torch
 import torch.nn.functional as F
 
 from makemore.bigram import (
-    BigramConfig,
     NeuralBigram,
     count_matrix,
     counting_probs,
-    fit_neural,
     neural_loss,
     nll,
     row_entropy,
     sample,
     sample_words,
-    train_neural,
 )
 from makemore.data import Vocab, bigram_pairs
+from makemore.lecture import SEED
+from makemore.training import TrainConfig, train
 
 
 def pair_counter(words: list[str]) -> Counter:
@@ -145,22 +144,35 @@ def test_zero_weights_give_the_uniform_loss(toy):
         -math.log(1 / V), rel=1e-6)
 
 
-def test_inline_training_loop_agrees_with_the_package(toy):
-    """The chapter's one-hot loop, written out, takes the same steps as train_neural."""
+def bigram_config(steps: int, lr: float = 50.0, reg: float = 0.01) -> TrainConfig:
+    """Full-batch gradient descent with the lecture's weight penalty."""
+    return TrainConfig(steps=steps, batch_size=None, lr=lr, l2=reg)
+
+
+def train_neural(xs, ys, cfg: TrainConfig, V: int, backend: str = "auto"):
+    model = NeuralBigram(V, SEED)
+    cfg = TrainConfig(**{**cfg.__dict__, "backend": backend})
+    return model, train(model, xs, ys, cfg)
+
+
+@pytest.mark.parametrize("backend", ["auto", "autograd"])
+def test_inline_training_loop_agrees_with_the_package(toy, backend):
+    """The chapter's one-hot loop, written out, takes the same steps as the package's loop,
+    on the bigram's fused loss (auto) and on plain cross-entropy (autograd)."""
     _, vocab, xs, ys = toy
-    V, cfg = len(vocab), BigramConfig(steps=20, lr=5.0, reg=0.01)
-    W = torch.randn((V, V), generator=torch.Generator().manual_seed(cfg.seed), requires_grad=True)
+    V, cfg = len(vocab), bigram_config(steps=20, lr=5.0, reg=0.01)
+    W = torch.randn((V, V), generator=torch.Generator().manual_seed(SEED), requires_grad=True)
     xenc = F.one_hot(xs, num_classes=V).float()
     inline = []
     for _ in range(cfg.steps):
         counts = (xenc @ W).exp()
         probs = counts / counts.sum(1, keepdim=True)
-        loss = -probs[torch.arange(len(ys)), ys].log().mean() + cfg.reg * (W**2).mean()
+        loss = -probs[torch.arange(len(ys)), ys].log().mean() + cfg.l2 * (W**2).mean()
         W.grad = None
         loss.backward()
         W.data += -cfg.lr * W.grad
         inline.append(loss.item())
-    model, losses = train_neural(xs, ys, cfg, V)
+    model, losses = train_neural(xs, ys, cfg, V, backend)
     assert losses.shape == (cfg.steps,)
     torch.testing.assert_close(losses, torch.tensor(inline))
     torch.testing.assert_close(model.W.detach(), W.detach())
@@ -172,7 +184,7 @@ def test_neural_bigram_converges_to_the_counting_solution(toy):
     V = len(vocab)
     P_mle = counting_probs(count_matrix(xs, ys, V), 0.0)
     # lr 20: the toy rows are few and peaked, and the lecture's 50 overshoots on them
-    model, losses = train_neural(xs, ys, BigramConfig(steps=1000, lr=20.0, reg=0.0), V)
+    model, losses = train_neural(xs, ys, bigram_config(steps=1000, lr=20.0, reg=0.0), V)
     assert losses[-1] < losses[0]
     assert (model.probs() - P_mle).abs().max().item() < 0.01
     assert nll(model.probs(), xs, ys) == pytest.approx(nll(P_mle, xs, ys), abs=5e-3)
@@ -185,7 +197,7 @@ def test_strong_weight_decay_gives_near_uniform_rows(toy):
     # pick lr so that factor is 0 (stable, and fast)
     reg = 100.0
     lr = V * V / (2 * reg)
-    model, _ = train_neural(xs, ys, BigramConfig(steps=100, lr=lr, reg=reg), V)
+    model, _ = train_neural(xs, ys, bigram_config(steps=100, lr=lr, reg=reg), V)
     P = model.probs()
     assert (P - 1 / V).abs().max().item() < 0.01
     assert row_entropy(P).min().item() > 0.99 * math.log(V)
@@ -193,16 +205,18 @@ def test_strong_weight_decay_gives_near_uniform_rows(toy):
 
 def test_training_is_deterministic(toy):
     _, vocab, xs, ys = toy
-    cfg = BigramConfig(steps=5)
+    cfg = bigram_config(steps=5)
     m1, l1 = train_neural(xs, ys, cfg, len(vocab))
     m2, l2 = train_neural(xs, ys, cfg, len(vocab))
     assert torch.equal(l1, l2) and torch.equal(m1.W, m2.W)
 
 
-def test_fit_neural_builds_vocab_and_trains(toy_words):
-    vocab, model, losses = fit_neural(toy_words, BigramConfig(steps=3))
-    assert vocab == Vocab.from_words(toy_words)
-    assert model.W.shape == (len(vocab), len(vocab)) and losses.shape == (3,)
+def test_the_fast_path_is_the_fused_loss(toy):
+    """train() asks the bigram for its fast path; it exists for the full-batch recipe only."""
+    _, vocab, xs, ys = toy
+    model = NeuralBigram(len(vocab), SEED)
+    assert type(model.fast_path(bigram_config(3))).__name__ == "BigramStep"
+    assert model.fast_path(TrainConfig(steps=3, batch_size=4)) is None
 
 
 # ---------------------------------------------------------------------------- sampling

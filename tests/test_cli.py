@@ -53,8 +53,9 @@ def trained_by_the_package(model_type: str, words: list[str]):
     vocab = Vocab.from_words(words)
     if model_type == "bigram":
         xs, ys = bigram_pairs(split_words(words)[0], vocab)
-        cfg = bigram.BigramConfig(steps=STEPS, seed=SEED)
-        return bigram.train_neural(xs, ys, cfg, len(vocab))[0], vocab
+        model = bigram.NeuralBigram(len(vocab), SEED)
+        train(model, xs, ys, TrainConfig(steps=STEPS, batch_size=None, lr=50.0, l2=0.01))
+        return model, vocab
     cfg = mlp.MLPConfig(vocab_size=len(vocab), seed=SEED)
     if model_type == "bn-mlp":  # Kaiming-like: tanh gain 5/3 over sqrt(fan_in), small output
         cfg = mlp.MLPConfig(vocab_size=len(vocab), seed=SEED, batchnorm=True,
@@ -143,8 +144,8 @@ def broken_checkpoints(folder, good):
     cases["tensor"] = (write("tensor.pt", torch.zeros(3)), "no 'makemore-checkpoint' marker")
     cases["version"] = (write("v99.pt", {**data, "version": 99}), "version 99")
     cases["type"] = (write("type.pt", {**data, "model_type": "gpt"}), "unknown model type")
-    state = {**data["state"], "W1": torch.zeros(2, 2)}
-    cases["shape"] = (write("shape.pt", {**data, "state": state}), "tensor 'W1'")
+    state = {**data["state"], "2.weight": torch.zeros(2, 2)}
+    cases["shape"] = (write("shape.pt", {**data, "state": state}), "tensor '2.weight'")
     cases["vocab"] = (write("vocab.pt", {**data, "vocab": ["a", "b"]}), "vocabulary")
     config = {**data["config"], "n_hidden": "many"}
     cases["config"] = (write("config.pt", {**data, "config": config}), "n_hidden")
@@ -279,3 +280,12 @@ def test_python_dash_m_makemore(trained, capsys):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == run(capsys, "sample", "--checkpoint", str(trained["bn-mlp"]),
                               "-n", "8")[1]
+
+
+def test_a_checkpoint_holds_the_model_and_nothing_else(trained):
+    """Parameters and buffers, by the model's own names; no generator state posing as a tensor."""
+    ckpt = checkpoint.load(trained["bn-mlp"])
+    state = checkpoint.model_state(ckpt.model)
+    assert list(state) == [n for n, _ in ckpt.model.named_parameters()] + [
+        n for n, _ in ckpt.model.named_buffers()]
+    assert not any("rng" in name for name in state)

@@ -142,6 +142,24 @@ def test_corrupt_cache_and_no_network_falls_back_loudly(tmp_path, monkeypatch):
     assert all(w.isalpha() and w == w.lower() for w in corpus.words)
 
 
+def test_a_bug_is_not_mistaken_for_no_network(monkeypatch):
+    """Only a failed download (OSError) or a wrong file (ValueError) falls back; any other
+    exception is a bug and must surface, not turn silently into other data."""
+    def broken(quiet: bool = True):
+        raise TypeError("a bug in the code")
+
+    monkeypatch.setattr(data, "fetch_names", broken)
+    with pytest.raises(TypeError, match="a bug"):
+        data.load_corpus()
+
+    def offline(quiet: bool = True):
+        raise ConnectionError("no network")  # requests' errors are OSErrors
+
+    monkeypatch.setattr(data, "fetch_names", offline)
+    with pytest.warns(RuntimeWarning, match="FALLING BACK"):
+        assert not data.load_corpus().canonical
+
+
 def test_census_fallback_is_a_real_word_list():
     words = data.census_first_names()
     assert len(words) == len(set(words)) > 5000

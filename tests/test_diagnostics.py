@@ -53,7 +53,7 @@ def _check_recorder(model, watch_types, names_of):
     before = [p.detach().clone() for p in params]
     changes = []
 
-    def callback(step, lr):
+    def callback(step, lr, loss):
         rec.on_step(step, lr)
         changes.append([((p.detach() - b).std() / p.detach().std()).log10().item()
                         for p, b in zip(params, before, strict=True)])
@@ -106,7 +106,7 @@ def _check_recorder(model, watch_types, names_of):
 
 
 def test_recorder_on_from_scratch_layers():
-    model = L.deep_mlp(L.DeepConfig(n_hidden=20, n_layers=3))
+    model = L.deep_mlp(L.DeepConfig(27, n_hidden=20, n_layers=3))
     rep = _check_recorder(model, L.Tanh, lambda named: [n for n, _ in named])
     assert len(rep.activations) == len(rep.gradients) == 3
     assert [s.name for s in rep.activations] == ["layer 4 (Tanh)", "layer 7 (Tanh)",
@@ -126,7 +126,7 @@ def test_recorder_at_step_zero_sees_the_initial_network():
     g = torch.Generator().manual_seed(2)
     X = torch.randint(0, 27, (200, 3), generator=g)
     Y = torch.randint(0, 27, (200,), generator=g)
-    cfg = L.DeepConfig(n_hidden=12, n_layers=2)
+    cfg = L.DeepConfig(27, n_hidden=12, n_layers=2)
     reports = []
     for steps, at_step in ((1, None), (6, 0)):
         model = L.deep_mlp(cfg)

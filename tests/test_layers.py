@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from makemore import layers as L
+from makemore.lecture import PART3_DEEP_PARAMS
 from makemore.training import TrainConfig, split_loss, train
 
 
@@ -138,18 +139,19 @@ def _torch_twin(model: L.Sequential) -> nn.Sequential:
 
 
 def test_deep_mlp_size_and_structure():
-    cfg = L.DeepConfig()
+    cfg = L.DeepConfig(27)
     model = L.deep_mlp(cfg)
     V, E, H, T = cfg.vocab_size, cfg.n_embd, cfg.n_hidden, cfg.block_size
     expected = (V * E + E * T * H + 2 * H + (cfg.n_layers - 1) * (H * H + 2 * H) + H * V + 2 * V)
     assert model.n_params() == expected == sum(p.numel() for p in _torch_twin(model).parameters())
+    assert model.n_params() == PART3_DEEP_PARAMS.value  # the lecture's count
     assert isinstance(model[-1], L.BatchNorm1d)
     _close(model[-1].gamma, torch.full((V,), cfg.last_scale))
     model.eval()
     assert not any(layer.training for layer in model)
     model.train()
     assert all(layer.training for layer in model)
-    no_bn = L.deep_mlp(L.DeepConfig(batchnorm=False))
+    no_bn = L.deep_mlp(L.DeepConfig(27, batchnorm=False))
     assert not any(isinstance(layer, L.BatchNorm1d) for layer in no_bn)
     assert all(layer.bias is not None for layer in no_bn if isinstance(layer, L.Linear))
 
@@ -160,7 +162,7 @@ def test_sequential_trains_like_torch_nn():
     g = torch.Generator().manual_seed(3)
     X = torch.randint(0, 27, (500, 3), generator=g)
     Y = torch.randint(0, 27, (500,), generator=g)
-    ours = L.deep_mlp(L.DeepConfig(n_hidden=16, n_layers=2))
+    ours = L.deep_mlp(L.DeepConfig(27, n_hidden=16, n_layers=2))
     ref = _torch_twin(ours)
     cfg = TrainConfig(steps=30, batch_size=32, lr=0.1, lr_decay_step=20, lr_final=0.01)
     _close(train(ours, X, Y, cfg), train(ref, X, Y, cfg), 1e-4)
@@ -172,7 +174,7 @@ def test_sequential_trains_like_torch_nn():
 
 
 def test_named_parameters_follow_torch_naming():
-    model = L.deep_mlp(L.DeepConfig(n_hidden=8, n_layers=1))
+    model = L.deep_mlp(L.DeepConfig(27, n_hidden=8, n_layers=1))
     names = [n for n, _ in model.named_parameters()]
     ref = [n for n, _ in _torch_twin(model).named_parameters()]
     ours_as_torch = [n.replace("gamma", "weight").replace("beta", "bias") for n in names]
@@ -202,3 +204,24 @@ def test_forward_hook_sees_each_output_and_can_be_removed():
     remove()
     layer(torch.zeros(3))
     assert len(seen) == 1
+
+
+def test_layers_without_a_generator_draw_different_weights():
+    """Without a generator a layer draws from torch's global one, as torch.nn does: two layers
+    of the same shape must not start identical (they did when each reseeded its own)."""
+    torch.manual_seed(0)
+    a, b = L.Linear(100, 100), L.Linear(100, 100)
+    assert not torch.equal(a.weight, b.weight)
+    e1, e2 = L.Embedding(27, 10), L.Embedding(27, 10)
+    assert not torch.equal(e1.weight, e2.weight)
+
+
+def test_parameter_names_are_derived_from_the_layers():
+    from makemore.mlp import MLP, MLPConfig
+
+    model = MLP(MLPConfig(27, batchnorm=True))
+    names = [n for n, _ in model.named_parameters()]
+    assert names == ["0.weight", "2.weight", "3.gain", "3.bias", "5.weight", "5.bias"]
+    assert [p for _, p in model.named_parameters()] == model.parameters()
+    assert model.W1 is model.parameters()[1] and model.b1 is None
+    assert [n for n, _ in model.named_buffers()] == ["3.running_mean", "3.running_std"]

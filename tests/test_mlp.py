@@ -15,18 +15,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from makemore.data import Vocab, context_windows, make_splits
-from makemore.mlp import (
-    MLP,
-    MLPConfig,
-    TrainConfig,
-    counting_loss,
-    lr_finder,
-    sample,
-    seen_cells,
-    split_loss,
-    split_losses,
-    train,
-)
+from makemore.lecture import PART2_MLP, PART2_PARAMS
+from makemore.mlp import MLP, MLPConfig
+from makemore.ngram import counting_loss, seen_cells
+from makemore.sampling import sample
+from makemore.training import TrainConfig, lr_finder, split_loss, split_losses, train
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +30,16 @@ def toy(toy_words):
 
 
 # ---------------------------------------------------------------------------- the model
-def test_lecture_configuration_has_11897_parameters():
-    cfg = MLPConfig()  # block 3, embedding 10, hidden 200, vocabulary 27: the lecture's network
+def test_lecture_configuration_has_the_lecture_parameter_count():
+    cfg = MLPConfig(vocab_size=27, **PART2_MLP)  # the lecture's network on names.txt
     V, E, H, B = cfg.vocab_size, cfg.n_embd, cfg.n_hidden, cfg.block_size
     closed_form = V * E + (B * E) * H + H + H * V + V  # C, W1, b1, W2, b2
-    assert MLP(cfg).n_params() == closed_form == 11_897
+    assert MLP(cfg).n_params() == closed_form == PART2_PARAMS.value
+
+
+def test_vocab_size_has_no_silent_default():
+    with pytest.raises(TypeError):
+        MLPConfig()  # type: ignore[call-arg]
 
 
 def test_forward_matches_torch_nn_layers(toy):
@@ -92,7 +90,7 @@ def test_zero_logit_model_starts_at_ln_vocab_size(toy):
     cfg = MLPConfig(vocab_size=len(vocab), w2_scale=0.0, b2_scale=0.0)  # logits all zero
     model = MLP(cfg)
     assert split_loss(model, X, Y) == pytest.approx(math.log(len(vocab)), abs=1e-6)
-    _, losses = lr_finder(lambda: MLP(cfg), X, Y, torch.linspace(-3, -1, 5))
+    _, losses = lr_finder(MLP(cfg), X, Y, torch.linspace(-3, -1, 5))
     assert losses[0].item() == pytest.approx(math.log(len(vocab)), abs=1e-6)
 
 
@@ -169,8 +167,9 @@ def test_lr_finder_is_seeded_and_steps_once_per_exponent(toy):
     vocab, X, Y = toy
     cfg = MLPConfig(vocab_size=len(vocab), n_hidden=32)
     exps = torch.linspace(-3, 0, 50)
-    e1, l1 = lr_finder(lambda: MLP(cfg), X, Y, exps, seed=7, batch_size=8)
-    e2, l2 = lr_finder(MLP(cfg), X, Y, exps, seed=7, batch_size=8)  # a model works as well
+    tcfg = TrainConfig(seed=7, batch_size=8)
+    e1, l1 = lr_finder(MLP(cfg), X, Y, exps, tcfg)
+    e2, l2 = lr_finder(MLP(cfg), X, Y, exps, tcfg)
     assert torch.equal(l1, l2) and l1.shape == (50,)
     torch.testing.assert_close(e1, exps.double())
     # the first loss is the untrained model's loss on the first seeded minibatch

@@ -17,8 +17,8 @@ def test_train_many_in_workers_matches_training_here():
     cfg = TrainConfig(steps=40, batch_size=16, lr_decay_step=20)
 
     def jobs():
-        return [("mlp", MLP(MLPConfig(n_hidden=16, w2_scale=0.01)), cfg),
-                ("deep", L.deep_mlp(L.DeepConfig(n_hidden=12, n_layers=2)), cfg)]
+        return [("mlp", MLP(MLPConfig(27, n_hidden=16, w2_scale=0.01)), cfg),
+                ("deep", L.deep_mlp(L.DeepConfig(27, n_hidden=12, n_layers=2)), cfg)]
 
     here = train_many(jobs(), X, Y, workers=1)
     there = train_many(jobs(), X, Y, workers=2, context="fork")  # fork: quick to start

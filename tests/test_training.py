@@ -5,40 +5,42 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import warnings
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from makemore import analytic
+from makemore import layers as L
 from makemore.data import Vocab, context_windows
+from makemore.lecture import SEED
 from makemore.mlp import MLP, MLPConfig
 from makemore.training import (
+    AutogradStep,
+    StepDecay,
+    Sweep,
     TrainConfig,
+    WarmupCosine,
     minibatch_chunks,
     minibatch_indices,
     smooth_log10,
     split_loss,
     train,
+    training_step,
 )
 
-KAIMING = MLPConfig().kaiming_tanh
+KAIMING = MLPConfig(27).kaiming_tanh
 VARIANTS = {
-    "part2": MLPConfig(),  # all-randn: saturated tanh, large logits
-    "part3": MLPConfig(w1_scale=0.2, b1_scale=0.01, w2_scale=0.01, b2_scale=0.0),
-    "bn": MLPConfig(batchnorm=True, w1_scale=KAIMING, w2_scale=0.01, b2_scale=0.0),
-    "bn_eps": MLPConfig(batchnorm=True, bn_eps=1e-3, n_hidden=50),
+    "part2": MLPConfig(27),  # all-randn: saturated tanh, large logits
+    "part3": MLPConfig(27, w1_scale=0.2, b1_scale=0.01, w2_scale=0.01, b2_scale=0.0),
+    "bn": MLPConfig(27, batchnorm=True, w1_scale=KAIMING, w2_scale=0.01, b2_scale=0.0),
+    "bn_eps": MLPConfig(27, batchnorm=True, bn_eps=1e-3, n_hidden=50),
 }
 
 
 def _model(cfg: MLPConfig, dtype=torch.float32) -> MLP:
-    model = MLP(cfg)
-    if dtype != torch.float32:
-        model.to(dtype)  # MLP.to detaches: make the parameters trainable again
-        for p in model.parameters():
-            p.requires_grad_(True)
-    return model
+    return MLP(cfg).to(dtype=dtype)  # parameters stay trainable leaves
 
 
 def _batch(B: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -52,27 +54,7 @@ def toy_data(toy_words) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 # -----------------------------------------------------------------------------
-# the analytic backward is the chain rule: same gradients as autograd
-
-
-@pytest.mark.parametrize("via_sigmoid", [True, False])
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_analytic_gradients_match_autograd_float64(variant, via_sigmoid, monkeypatch):
-    monkeypatch.setattr(analytic.MLPKernel, "tanh_via_sigmoid", via_sigmoid)
-    cfg = VARIANTS[variant]
-    X, Y = _batch(32)
-    ref, ours = _model(cfg, torch.float64), _model(cfg, torch.float64)
-    loss = F.cross_entropy(ref(X), Y)  # training mode: batch statistics
-    loss.backward()
-    our_loss, grads = analytic.loss_and_grads(ours, X, Y)
-    assert abs(our_loss - loss.item()) < 1e-10
-    assert len(grads) == len(ref.parameters())
-    for g, p in zip(grads, ref.parameters(), strict=True):
-        assert g.shape == p.shape
-        assert (g - p.grad).abs().max().item() < 1e-6
-        assert torch.allclose(g, p.grad, rtol=1e-9, atol=1e-12)
-    for a, b in zip(ours.buffers(), ref.buffers(), strict=True):  # running BatchNorm stats
-        assert torch.allclose(a, b, rtol=1e-12, atol=1e-14)
+# the fast path: taken by default, the same steps as autograd
 
 
 @pytest.mark.parametrize("variant", ["part3", "bn"])
@@ -90,14 +72,36 @@ def test_both_paths_take_the_same_steps(variant, toy_data):
     assert abs(split_loss(fast, X, Y) - split_loss(slow, X, Y)) < 1e-4
 
 
-def test_analytic_path_is_used_only_for_the_plain_mlp():
-    assert analytic.supports(MLP(MLPConfig()))
+def _no_autograd(monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("autograd's backward ran")
 
-    class Variant(MLP):
-        pass
+    monkeypatch.setattr(torch.Tensor, "backward", refuse)
+    monkeypatch.setattr(torch.autograd, "backward", refuse)
 
-    assert not analytic.supports(Variant(MLPConfig()))
-    assert not analytic.supports(torch.nn.Linear(3, 3))
+
+@pytest.mark.parametrize("which", ["mlp", "bn-mlp", "deep"])
+def test_default_backend_runs_the_hand_written_backward(which, toy_data, monkeypatch):
+    """So the speed cannot vanish silently: with backend "auto" the models that have a manual
+    backward train without autograd (which is made to fail here), and "autograd" uses it."""
+    X, Y = toy_data
+    model = {"mlp": lambda: _model(VARIANTS["part3"]), "bn-mlp": lambda: _model(VARIANTS["bn"]),
+             "deep": lambda: L.deep_mlp(L.DeepConfig(27, n_hidden=16))}[which]
+    assert isinstance(training_step(model(), TrainConfig()), L.ManualStep)
+    cfg = TrainConfig(steps=5, batch_size=8)
+    _no_autograd(monkeypatch)
+    assert torch.isfinite(train(model(), X, Y, cfg)).all()
+    with pytest.raises(AssertionError, match="autograd"):
+        train(model(), X, Y, dataclasses.replace(cfg, backend="autograd"))
+
+
+def test_models_without_a_fast_path_train_on_autograd(toy_data):
+    X, Y = toy_data
+    net = torch.nn.Sequential(torch.nn.Embedding(27, 4), torch.nn.Flatten(),
+                              torch.nn.Linear(12, 27))
+    assert isinstance(training_step(net, TrainConfig()), AutogradStep)
+    losses = train(net, X, Y, TrainConfig(steps=200, batch_size=16, lr=0.5))
+    assert losses[-50:].mean() < losses[:50].mean()
 
 
 # -----------------------------------------------------------------------------
@@ -107,8 +111,8 @@ def test_analytic_path_is_used_only_for_the_plain_mlp():
 def test_minibatch_sequence_is_the_lectures_per_step_draws():
     n = 1000
     for B, steps in ((32, 2500), (4096, 40), (1, 7)):
-        cfg = TrainConfig(steps=steps, batch_size=B, seed=2147483647)
-        g = torch.Generator().manual_seed(2147483647)
+        cfg = TrainConfig(steps=steps, batch_size=B, seed=SEED)
+        g = torch.Generator().manual_seed(SEED)
         lecture = torch.stack([torch.randint(0, n, (B,), generator=g) for _ in range(steps)])
         assert torch.equal(minibatch_indices(n, cfg), lecture)
         chunks = list(minibatch_chunks(n, cfg))
@@ -166,19 +170,20 @@ def test_modes_losses_and_callback(backend, toy_data):
     before = [p.detach().clone() for p in model.parameters()]
     calls = []
 
-    def callback(step: int, lr: float) -> None:
+    def callback(step: int, lr: float, loss: torch.Tensor) -> None:
         assert model.training
         # p.grad is this step's gradient and the update has been applied: p = before - lr grad
         for p, b in zip(model.parameters(), before, strict=True):
             assert p.grad is not None and p.grad.shape == p.shape
             torch.testing.assert_close(p.detach(), b - lr * p.grad, rtol=0, atol=1e-6)
             b.copy_(p.detach())
-        calls.append((step, lr))
+        calls.append((step, lr, loss.item()))
 
     kept = []
-    losses = train(model, X, Y, cfg, callback=lambda s, lr: (callback(s, lr), kept.append(
-        [p.grad for p in model.parameters()])))
-    assert calls == [(i, 0.5 if i < 5 else 0.05) for i in range(12)]
+    losses = train(model, X, Y, cfg, callback=lambda s, lr, loss: (
+        callback(s, lr, loss), kept.append([p.grad for p in model.parameters()])))
+    assert [(s, lr) for s, lr, _ in calls] == [(i, 0.5 if i < 5 else 0.05) for i in range(12)]
+    assert [loss for _, _, loss in calls] == losses.tolist()  # the callback sees each loss
     # a kept p.grad is that step's gradient, not a buffer the next step overwrites
     assert all(a is not b for a, b in zip(kept[0], kept[1], strict=True))
     assert not torch.equal(kept[0][1], kept[1][1])
@@ -243,3 +248,80 @@ def test_float64_model_trains_on_both_paths(toy_data):
     slow = train(_model(VARIANTS["bn"], torch.float64), X, Y,
                  dataclasses.replace(cfg, backend="autograd"))
     torch.testing.assert_close(fast, slow, rtol=0, atol=1e-6)
+
+
+# -----------------------------------------------------------------------------
+# the other recipes: full batch with a penalty, a sweep, AdamW with warm-up and decay
+
+
+def test_schedules():
+    assert [StepDecay(0.1, 2, 0.01).lr_at(s) for s in range(4)] == [0.1, 0.1, 0.01, 0.01]
+    assert Sweep((1.0, 2.0)).lr_at(1) == 2.0
+    w = WarmupCosine(lr=1.0, warmup=4, steps=14, final=0.1)
+    assert [w.lr_at(s) for s in range(4)] == [0.25, 0.5, 0.75, 1.0]
+    assert w.lr_at(4) == pytest.approx(1.0) and w.lr_at(9) == pytest.approx(0.55)
+    assert w.lr_at(14) == pytest.approx(0.1)
+    cfg = TrainConfig(schedule=Sweep((3.0, 4.0)))
+    assert cfg.lr_at(1) == 4.0
+
+
+def test_full_batch_with_l2_is_plain_gradient_descent_on_the_penalised_loss(toy_data):
+    X, Y = toy_data
+    net = torch.nn.Sequential(torch.nn.Embedding(27, 4), torch.nn.Flatten(),
+                              torch.nn.Linear(12, 27))
+    ref = copy.deepcopy(net)
+    cfg = TrainConfig(steps=5, batch_size=None, lr=0.3, l2=0.1)
+    losses = train(net, X, Y, cfg)
+    expected = []
+    for _ in range(5):  # the same steps, written out
+        loss = F.cross_entropy(ref(X), Y) + 0.1 * sum((p**2).mean() for p in ref.parameters())
+        ref.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p in ref.parameters():
+                p -= 0.3 * p.grad
+        expected.append(loss.item())
+    torch.testing.assert_close(losses, torch.tensor(expected), rtol=1e-6, atol=1e-6)
+    for a, b in zip(net.parameters(), ref.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_adamw_takes_torch_optims_steps(toy_data):
+    X, Y = toy_data
+    net = torch.nn.Sequential(torch.nn.Embedding(27, 4), torch.nn.Flatten(),
+                              torch.nn.Linear(12, 27))
+    ref = copy.deepcopy(net)
+    sched = WarmupCosine(lr=0.01, warmup=3, steps=10)
+    cfg = TrainConfig(steps=10, batch_size=8, optimizer="adamw", schedule=sched,
+                      weight_decay=0.1, seed=4)
+    losses = train(net, X, Y, cfg)
+    opt = torch.optim.AdamW(ref.parameters(), lr=0.01, betas=cfg.betas, weight_decay=0.1)
+    ix = minibatch_indices(len(X), cfg)
+    for step in range(10):
+        for group in opt.param_groups:
+            group["lr"] = sched.lr_at(step)
+        loss = F.cross_entropy(ref(X[ix[step]]), Y[ix[step]])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        assert losses[step].item() == pytest.approx(loss.item(), rel=1e-6)
+    for a, b in zip(net.parameters(), ref.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_sequence_targets_ignore_the_padding():
+    """(B, T, V) logits and -1 targets: the loss is the mean over the positions that count."""
+    class Table(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(27, 27))
+
+        def forward(self, idx):
+            return self.w[idx]  # (B, T, V)
+
+    X = torch.tensor([[0, 1, 2], [0, 3, 0]])
+    Y = torch.tensor([[1, 2, 0], [3, 0, -1]])
+    model = Table()
+    losses = train(model, X, Y, TrainConfig(steps=1, batch_size=None, lr=1.0))
+    assert losses[0].item() == pytest.approx(math.log(27))
+    assert split_loss(model, X, Y) < math.log(27)

@@ -19,12 +19,12 @@ https://github.com/karpathy/nn-zero-to-hero/blob/master/lectures/makemore/makemo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
 
 import torch
 
-from makemore.data import Vocab, bigram_pairs
+from makemore.data import Vocab
+from makemore.lecture import SEED
 
 # -----------------------------------------------------------------------------
 # path A: counting
@@ -67,23 +67,34 @@ def row_entropy(P: torch.Tensor) -> torch.Tensor:
 # path B: the neural bigram
 
 
-@dataclass
-class BigramConfig:
-    steps: int = 500  # full-batch gradient steps; the loss has levelled off by then
-    lr: float = 50.0  # the lecture's: the gradient is an average over ~228k examples, so small
-    reg: float = 0.01  # weight decay, loss += reg * mean(W**2); the lecture's value
-    seed: int = 2147483647  # the lectures' generator seed, for W's randn init
-
-
 class NeuralBigram:
-    """One linear layer, no bias: logits = one_hot(x) @ W, which is the row W[x]."""
+    """One linear layer, no bias: logits = one_hot(x) @ W, which is the row W[x].
 
-    def __init__(self, vocab_size: int = 27, seed: int = 2147483647):
+    Trained by `makemore.training.train` on every bigram at once (`batch_size=None`) with the
+    lecture's weight penalty (`l2`); its `fast_path` computes that loss once per character
+    instead of once per example (see `neural_loss`).
+    """
+
+    def __init__(self, vocab_size: int, seed: int = SEED):
         g = torch.Generator().manual_seed(seed)
         self.W = torch.randn((vocab_size, vocab_size), generator=g, requires_grad=True)
+        self.training = True
 
     def parameters(self) -> list[torch.Tensor]:
         return [self.W]
+
+    def named_parameters(self) -> list[tuple[str, torch.Tensor]]:
+        return [("W", self.W)]
+
+    def named_buffers(self) -> list[tuple[str, torch.Tensor]]:
+        return []
+
+    def train(self, mode: bool = True) -> NeuralBigram:
+        self.training = mode
+        return self
+
+    def eval(self) -> NeuralBigram:
+        return self.train(False)
 
     def __call__(self, xs: torch.Tensor) -> torch.Tensor:
         return self.W[xs]  # (B, V): the same as F.one_hot(xs, V).float() @ W, without the matmul
@@ -92,6 +103,12 @@ class NeuralBigram:
     def probs(self) -> torch.Tensor:
         """(V, V) the table the net has learned: softmax of each row of W."""
         return self.W.softmax(1)
+
+    def fast_path(self, cfg) -> BigramStep | None:
+        """The fused loss for full-batch SGD (the lecture's recipe); None for anything else."""
+        if cfg.batch_size is not None or cfg.optimizer != "sgd":
+            return None
+        return BigramStep(self, cfg.l2)
 
 
 def neural_loss(
@@ -110,37 +127,26 @@ def neural_loss(
     return -picked.mean() + reg * (W**2).mean()
 
 
-def train_neural(
-    xs: torch.Tensor, ys: torch.Tensor, cfg: BigramConfig, vocab_size: int = 27
-) -> tuple[NeuralBigram, torch.Tensor]:
-    """Full-batch gradient descent from a seeded randn W.
+class BigramStep:
+    """One full-batch step of the neural bigram: `neural_loss`, then autograd's backward."""
 
-    The lecture's loop: forward, loss, zero the gradient, backward, step.
-    Returns the model and the (steps,) history of the regularized loss,
-    each measured before its update.
-    """
-    model = NeuralBigram(vocab_size, cfg.seed)
-    W = model.W
-    losses = torch.empty(cfg.steps)
-    for step in range(cfg.steps):
-        loss = neural_loss(W, xs, ys, cfg.reg)
+    grad_enabled = True
+
+    def __init__(self, model: NeuralBigram, reg: float):
+        self.model, self.reg = model, reg
+
+    def batches(self, Xc: torch.Tensor, Yc: torch.Tensor):
+        return zip(Xc.unbind(0), Yc.unbind(0), strict=True)
+
+    def step(self, xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
+        W = self.model.W
+        loss = neural_loss(W, xs, ys, self.reg)
         W.grad = None
         loss.backward()
-        with torch.no_grad():
-            W -= cfg.lr * W.grad
-            losses[step] = loss
-    return model, losses
+        return loss.detach()
 
-
-def fit_neural(
-    words: list[str], cfg: BigramConfig | None = None
-) -> tuple[Vocab, NeuralBigram, torch.Tensor]:
-    """Words in, trained neural bigram out (with its vocabulary and loss history)."""
-    cfg = cfg or BigramConfig()
-    vocab = Vocab.from_words(words)
-    xs, ys = bigram_pairs(words, vocab)
-    model, losses = train_neural(xs, ys, cfg, len(vocab))
-    return vocab, model, losses
+    def fresh_grads(self) -> None:
+        pass
 
 
 # -----------------------------------------------------------------------------
@@ -181,6 +187,6 @@ def sample(
 
 
 def sample_words(model: torch.Tensor | HasProbs, vocab: Vocab, n: int,
-                 seed: int = 2147483647) -> list[str]:
+                 seed: int = SEED) -> list[str]:
     """n sampled words from a freshly seeded generator: what a command line needs."""
     return sample(model, vocab, n, torch.Generator().manual_seed(seed))

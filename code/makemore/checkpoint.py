@@ -2,18 +2,18 @@
 
 A checkpoint is a plain dict saved with `torch.save`:
 
-    {"format": "makemore-checkpoint", "version": 1, "model_type": "mlp",
+    {"format": "makemore-checkpoint", "version": 2, "model_type": "mlp",
      "config": {...},            # the model's config dataclass as a dict: rebuilds the model
      "vocab": [".", "a", ...],   # index -> character, so samples decode without the data file
-     "state": {"W1": tensor, ...},  # every tensor of the model, on the CPU
+     "state": {"2.weight": tensor, ...},  # parameters and buffers by name, on the CPU
      "meta": {...}}              # how it was trained: steps, seed, data, losses (plain values)
 
 It is read back with `torch.load(weights_only=True)`, which only unpickles tensors and plain
 containers (never code from the file), and then checked field by field: anything that is not a
 checkpoint of ours raises CheckpointError with a one-line message naming the file.
 
-Files are written to a temporary file in the target folder and renamed into place, so a crash
-or an interrupt never leaves a half-written checkpoint (rename is atomic on POSIX).
+Files are written with `makemore.files.atomic_write`, so a crash
+or an interrupt never leaves a half-written checkpoint.
 
 References: https://pytorch.org/docs/stable/generated/torch.load.html (weights_only)
 """
@@ -21,21 +21,22 @@ References: https://pytorch.org/docs/stable/generated/torch.load.html (weights_o
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from makemore.bigram import BigramConfig, NeuralBigram
+from makemore.bigram import NeuralBigram
 from makemore.data import BOUNDARY, Vocab
+from makemore.files import atomic_write
+from makemore.lecture import SEED
 from makemore.mlp import MLP, MLPConfig
 
 FORMAT = "makemore-checkpoint"
-VERSION = 1  # bump when the layout changes; older versions are refused with a clear message
+VERSION = 2  # bump when the layout changes; older versions are refused with a clear message
 
 
 class CheckpointError(ValueError):
@@ -47,11 +48,15 @@ class CheckpointError(ValueError):
 
 
 def _config(cls: type, config: dict[str, Any]) -> Any:
-    """`cls(**config)`, refusing unknown fields and fields of the wrong type."""
+    """`cls(**config)`, refusing unknown or missing fields and fields of the wrong type."""
     unknown = sorted(set(config) - {f.name for f in fields(cls)})
     if unknown:
         raise ValueError(f"unknown config field(s) {unknown} for {cls.__name__}")
-    defaults = asdict(cls())
+    required = [f.name for f in fields(cls) if f.default is MISSING]
+    missing = sorted(set(required) - set(config))
+    if missing:
+        raise ValueError(f"missing config field(s) {missing} for {cls.__name__}")
+    defaults = asdict(cls(**{name: config[name] for name in required}))
     for key, value in config.items():
         if defaults[key] is None:
             continue  # an optional field: the config class checks it, if it cares
@@ -67,12 +72,15 @@ def _build_mlp(config: dict[str, Any]) -> MLP:
 
 
 def _build_bigram(config: dict[str, Any]) -> NeuralBigram:
-    config = dict(config)
-    vocab_size = config.pop("vocab_size", None)
+    unknown = sorted(set(config) - {"vocab_size", "seed"})
+    if unknown:
+        raise ValueError(f"unknown config field(s) {unknown} for the bigram")
+    vocab_size, seed = config.get("vocab_size"), config.get("seed", SEED)
     if type(vocab_size) is not int or vocab_size < 2:
         raise ValueError(f"config field 'vocab_size' should be an int >= 2, not {vocab_size!r}")
-    cfg = _config(BigramConfig, config)
-    return NeuralBigram(vocab_size, cfg.seed)
+    if type(seed) is not int:
+        raise ValueError(f"config field 'seed' should be int, not {seed!r}")
+    return NeuralBigram(vocab_size, seed)
 
 
 BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -86,17 +94,18 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
 # a model's tensors
 
 
-def model_state(model: Any) -> dict[str, torch.Tensor]:
-    """Every tensor the model holds (parameters and BatchNorm running statistics), on the CPU.
-
-    Works for a `torch.nn.Module` (its state_dict) and for the book's raw-tensor models, whose
-    tensors are plain attributes.
-    """
+def _named_tensors(model: Any) -> dict[str, torch.Tensor]:
+    """The model's parameters and buffers (BatchNorm running statistics) by name: its
+    `state_dict` for a `torch.nn.Module`, `named_parameters` and `named_buffers` for the book's
+    own models. Nothing else: a generator state is not part of a model."""
     if isinstance(model, torch.nn.Module):
-        items = model.state_dict().items()
-    else:
-        items = ((k, v) for k, v in vars(model).items() if isinstance(v, torch.Tensor))
-    return {name: t.detach().cpu().clone() for name, t in items}
+        return dict(model.state_dict())
+    return {**dict(model.named_parameters()), **dict(model.named_buffers())}
+
+
+def model_state(model: Any) -> dict[str, torch.Tensor]:
+    """Every tensor the model holds (parameters and BatchNorm running statistics), on the CPU."""
+    return {name: t.detach().cpu().clone() for name, t in _named_tensors(model).items()}
 
 
 def load_state(model: Any, state: dict[str, torch.Tensor]) -> None:
@@ -116,41 +125,14 @@ def load_state(model: Any, state: dict[str, torch.Tensor]) -> None:
     if isinstance(model, torch.nn.Module):
         model.load_state_dict(state)
         return
+    tensors = _named_tensors(model)
     with torch.no_grad():
         for name, t in state.items():
-            getattr(model, name).copy_(t)  # in place: parameters keep requires_grad
+            tensors[name].copy_(t)  # in place: parameters keep requires_grad
 
 
 # -----------------------------------------------------------------------------
 # writing
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: str | os.PathLike, write: Callable[[Any], None]) -> Path:
-    """Call `write(file)` on a temporary file beside `path`, then rename it to `path`.
-
-    The folder is created if needed. On any failure (or an interrupt) the temporary file is
-    removed and `path` is left as it was.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give it a normal file's mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _plain(value: Any, where: str) -> Any:

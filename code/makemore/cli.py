@@ -30,12 +30,13 @@ from typing import Any
 import torch
 
 import makemore
-from makemore import bigram, checkpoint, mlp
+from makemore import bigram, checkpoint, lecture, mlp, sampling
 from makemore.checkpoint import CheckpointError
 from makemore.data import DataError, Vocab, bigram_pairs, load_corpus, make_splits, split_words
+from makemore.lecture import SEED
 from makemore.training import TrainConfig, split_loss, train
 
-SEED = 2147483647  # the lectures' generator seed
+BIGRAM_STEPS = 500  # full-batch steps of the neural bigram: its loss has levelled off by then
 PROBE = 1024  # training examples the progress bar's loss is measured on
 
 
@@ -62,8 +63,8 @@ def _fit_mlp(words: list[str], vocab: Vocab, args: argparse.Namespace, device: t
     cfg = mlp.MLPConfig(vocab_size=len(vocab), block_size=args.block_size, n_embd=args.n_embd,
                         n_hidden=args.n_hidden, seed=args.seed)
     if batchnorm:  # Part 3: BatchNorm, tanh gain 5/3 over sqrt(fan_in), a quiet output layer
-        cfg = replace(cfg, batchnorm=True, w1_scale=cfg.kaiming_tanh, b1_scale=0.01,
-                      w2_scale=0.01, b2_scale=0.0)
+        fields = dict(lecture.PART3_STAGE_FIELDS["BatchNorm"], w1_scale=cfg.kaiming_tanh)
+        cfg = replace(cfg, **fields)
     model = mlp.MLP(cfg, device)
     Xtr, Ytr = splits.Xtr.to(device), splits.Ytr.to(device)
     tcfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr,
@@ -77,7 +78,7 @@ def _fit_mlp(words: list[str], vocab: Vocab, args: argparse.Namespace, device: t
     every = max(1, min(500, args.steps // 20))
     bar = _progress_bar(args)
 
-    def on_step(step: int, lr: float) -> None:
+    def on_step(step: int, lr: float, loss: torch.Tensor) -> None:
         bar.update(1)
         if (step + 1) % every == 0 or step + 1 == args.steps:
             loss = split_loss(model, Xp, Yp)  # sets eval mode: put training mode back
@@ -103,21 +104,25 @@ def _fit_bigram(words: list[str], vocab: Vocab, args: argparse.Namespace, device
         print(f"note: the bigram trains on the CPU (asked for {device})", file=sys.stderr)
     tr, dev, _ = split_words(words)
     xs, ys = bigram_pairs(tr, vocab)
-    cfg = bigram.BigramConfig(steps=args.steps, lr=args.lr, seed=args.seed)
-    # train_neural takes no callback: full-batch steps of a V x V table are quick
-    print(f"training: {args.steps:,} full-batch steps (no progress bar)", file=sys.stderr)
-    model, losses = bigram.train_neural(xs, ys, cfg, len(vocab))
+    tcfg = TrainConfig(steps=args.steps, batch_size=None, lr=args.lr,
+                       l2=lecture.PART1_BIGRAM["reg"])
+    model = bigram.NeuralBigram(len(vocab), args.seed)
+    bar = _progress_bar(args)
+    try:
+        losses = train(model, xs, ys, tcfg, callback=lambda step, lr, loss: bar.update(1))
+    finally:
+        bar.close()
     xd, yd = bigram_pairs(dev, vocab)
     meta = {
         "train_loss": bigram.nll(model.probs(), xs, ys),
         "dev_loss": bigram.nll(model.probs(), xd, yd) if len(yd) else None,
         "final_minibatch_loss": float(losses[-1]),  # the full batch, weight decay included
     }
-    return model, {"vocab_size": len(vocab), **asdict(cfg)}, meta
+    return model, {"vocab_size": len(vocab), "seed": args.seed}, meta
 
 
 def _sample_mlp(model, vocab, n, generator, temperature) -> list[str]:
-    return mlp.sample(model, vocab, n, generator=generator, temperature=temperature)
+    return sampling.sample(model, vocab, n, generator=generator, temperature=temperature)
 
 
 def _sample_bigram(model, vocab, n, generator, temperature) -> list[str]:
@@ -127,7 +132,7 @@ def _sample_bigram(model, vocab, n, generator, temperature) -> list[str]:
 
 MODELS: dict[str, ModelKind] = {
     "bigram": ModelKind("Part 1: the neural bigram, one V x V layer, full-batch descent",
-                        steps=bigram.BigramConfig.steps, lr=bigram.BigramConfig.lr,
+                        steps=BIGRAM_STEPS, lr=lecture.PART1_BIGRAM["lr"],
                         fit=_fit_bigram, sample=_sample_bigram),
     "mlp": ModelKind("Part 2: the MLP of Bengio et al. (2003), minibatch SGD",
                      steps=TrainConfig.steps, lr=TrainConfig.lr,
@@ -280,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a word list, one word per line (default: the verified names.txt)")
     t.add_argument("--steps", type=_positive_int, default=None,
                    help=f"training steps (default: {TrainConfig.steps:,} for the MLPs, as in "
-                   f"the lectures; {bigram.BigramConfig.steps:,} full-batch steps for the "
+                   f"the lectures; {BIGRAM_STEPS:,} full-batch steps for the "
                    "bigram); the learning rate drops tenfold halfway for the MLPs")
     t.add_argument("--seed", type=_seed, default=SEED,
                    help=f"seeds the initial weights and the minibatches (default: {SEED})")
@@ -289,15 +294,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the checkpoint to write (default: checkpoints/MODEL.pt)")
     t.add_argument("--lr", type=_positive_float, default=None,
                    help=f"learning rate (default: {TrainConfig.lr:g} for the MLPs, "
-                   f"{bigram.BigramConfig.lr:g} for the bigram)")
-    t.add_argument("--batch-size", type=_positive_int, default=32,
-                   help="MLPs: examples per minibatch (default: 32)")
-    t.add_argument("--block-size", type=_positive_int, default=3,
-                   help="MLPs: characters of context (default: 3)")
-    t.add_argument("--n-embd", type=_positive_int, default=10,
-                   help="MLPs: size of a character's embedding (default: 10)")
-    t.add_argument("--n-hidden", type=_positive_int, default=200,
-                   help="MLPs: tanh units in the hidden layer (default: 200)")
+                   f"{lecture.PART1_BIGRAM['lr']:g} for the bigram)")
+    R, N = lecture.PART2_RECIPE, lecture.PART2_MLP  # the lecture's sizes are the defaults
+    t.add_argument("--batch-size", type=_positive_int, default=R["batch_size"],
+                   help=f"MLPs: examples per minibatch (default: {R['batch_size']})")
+    t.add_argument("--block-size", type=_positive_int, default=N["block_size"],
+                   help=f"MLPs: characters of context (default: {N['block_size']})")
+    t.add_argument("--n-embd", type=_positive_int, default=N["n_embd"],
+                   help=f"MLPs: size of a character's embedding (default: {N['n_embd']})")
+    t.add_argument("--n-hidden", type=_positive_int, default=N["n_hidden"],
+                   help=f"MLPs: tanh units in the hidden layer (default: {N['n_hidden']})")
     t.add_argument("--threads", type=_positive_int, default=1,
                    help="CPU threads; models this small train fastest on one (default: 1)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -23,6 +23,9 @@ from pathlib import Path
 
 import torch
 
+from makemore.files import atomic_write
+from makemore.lecture import SPLIT_FRACTIONS, SPLIT_SEED
+
 # -----------------------------------------------------------------------------
 # where the canonical file lives, and how we know it is the right one
 
@@ -50,6 +53,12 @@ def cache_dir() -> Path:
     pooch = _pooch()
     env = os.environ.get(CACHE_ENV)
     return Path(env) if env else Path(pooch.os_cache("makemore"))
+
+
+# What a failed download raises: an OSError (requests' errors are OSErrors: no network, an HTTP
+# error, a full disk) or a ValueError (pooch's wrong hash; DataError for a bad file). Anything
+# else is a bug, and must not turn into a silent fallback to other data.
+FETCH_ERRORS = (OSError, ValueError)
 
 
 def fetch_names(quiet: bool = True) -> Path:
@@ -136,7 +145,7 @@ def load_corpus(path: str | os.PathLike | None = None) -> Corpus:
     try:
         words = read_words(fetch_names())
         return Corpus(words, source="names.txt (makemore, sha256-verified)", canonical=True)
-    except Exception as err:  # no network, wrong hash: never use an unverified file
+    except FETCH_ERRORS as err:  # no network, wrong hash: never use an unverified file
         message = (
             f"could not get a verified names.txt ({type(err).__name__}: {err}); "
             "FALLING BACK to the US census first names of the `names` package. "
@@ -209,7 +218,7 @@ def context_windows(
 
 
 def split_words(
-    words: list[str], seed: int = 42, fractions: tuple[float, float] = (0.8, 0.9)
+    words: list[str], seed: int = SPLIT_SEED, fractions: tuple[float, float] = SPLIT_FRACTIONS
 ) -> tuple[list[str], list[str], list[str]]:
     """The canonical train/dev/test split: shuffle a copy with `seed`, cut at 80% and 90%.
 
@@ -243,7 +252,7 @@ class Splits:
         }[name]
 
 
-def make_splits(words: list[str], block_size: int = 3, seed: int = 42) -> Splits:
+def make_splits(words: list[str], block_size: int = 3, seed: int = SPLIT_SEED) -> Splits:
     """The canonical split of `words` turned into context windows of `block_size`."""
     vocab = Vocab.from_words(words)
     tr, dev, te = split_words(words, seed=seed)
@@ -267,7 +276,6 @@ def seed_cache(source: str | os.PathLike) -> Path:
     cache never holds a partial file. Raises DataError when the file is missing or wrong.
     """
     import hashlib
-    import tempfile
 
     source = Path(source)
     if not source.is_file():
@@ -276,18 +284,7 @@ def seed_cache(source: str | os.PathLike) -> Path:
     digest = hashlib.sha256(data).hexdigest()
     if digest != NAMES_SHA256:
         raise DataError(f"{source}: sha256 {digest[:12]}… is not names.txt's {NAMES_SHA256[:12]}…")
-    folder = cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "names.txt"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".names.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write(cache_dir() / "names.txt", lambda f: f.write(data))
 
 
 def _main(argv: list[str] | None = None) -> int:

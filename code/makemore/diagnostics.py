@@ -12,7 +12,8 @@ update relative to the size of the parameter. From those it computes the lecture
 4. update:data ratio over training: log10(std(lr * grad) / std(weight)), about -3 when healthy.
 
 It works on any `torch.nn.Module` and on the from-scratch layers of `makemore.layers` (which
-offer the same `register_forward_hook`). The drawings are in `makemore.plots` (Chapter 3).
+offer the same `register_forward_hook`; a model being recorded trains on autograd, since
+the hooks need its graph). The drawings are in `makemore.figures`.
 
 Reference: https://github.com/karpathy/nn-zero-to-hero (lectures/makemore/makemore_part3_bn.ipynb)
 """
@@ -157,7 +158,7 @@ class Recorder:
         return hook
 
     @torch.no_grad()
-    def on_step(self, step: int, lr: float) -> None:
+    def on_step(self, step: int, lr: float, loss: torch.Tensor | None = None) -> None:
         """The training callback: log10 update:data ratio of every parameter, after the update."""
         nan = torch.tensor(float("nan"))  # a parameter this step did not touch
         ratios = [(lr * p.grad).std() / p.data.std() if p.grad is not None else nan

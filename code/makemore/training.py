@@ -1,58 +1,108 @@
-"""The training loop every chapter from Part 2 on uses, and evaluation over a split.
+"""The one training loop of the book, and evaluation over a split.
 
-One loop for any model that maps a batch of contexts to logits: the Part 2 MLP, the Part 3
-from-scratch layer stacks, or any `torch.nn.Module`. It is the lecture's loop (minibatch,
-forward, cross-entropy, backward, SGD step with a step-decayed learning rate), written to waste
-nothing. What each change buys is measured side by side with the lecture's own loop by
-`bench/train_speed.py` and `bench/ablation.py`; on a 2-core machine with one thread the first
-three below together gain under 10%, the fourth is what pays (about 3x the lecture's steps/s
-for the Part 2 MLP, 4x for the BatchNorm MLP):
+Every model from Part 1 on is trained by `train`: the neural bigram (full batch, with its
+weight penalty), the MLPs of Parts 2-5 (minibatch SGD with a step-decayed learning rate), the
+learning-rate finder of Part 2 (one step at each rate of a sweep), and the sequence models of
+Chapter 6 (AdamW with warm-up and decay). One step is always the lecture's: a minibatch, the
+forward pass, the cross-entropy, the backward pass, the update.
 
-- minibatches are drawn a chunk of steps at a time (`X[ix]` for a thousand steps in one call),
-  the same sequence as the lecture's per-step `torch.randint(..., generator=g)`;
-- losses stay on the device, stacked once per chunk (no `.item()`, no host sync per step);
-- the SGD update is one fused `torch._foreach_add_` over all parameters;
-- a `makemore.mlp.MLP` skips autograd entirely: `makemore.analytic` runs its forward and
-  backward with the chain rule written out, into preallocated buffers (same math, checked
-  against autograd by the tests). Set `TrainConfig.backend = "autograd"` to turn that off.
+How the forward and backward are computed is the model's business. A model may offer a faster
+route through `model.fast_path(cfg)` (None when it has none for that recipe): the stacks of
+`makemore.layers` train on their hand-written backward with no autograd graph (several times
+the lecture's steps per second; `bench/train_speed.py` measures it), the bigram on a fused loss.
+Everything else, and any model whose activations are being recorded, trains on autograd.
+`TrainConfig.backend = "autograd"` turns the fast routes off. Three more savings apply to every
+model: minibatch indices are drawn a chunk of steps at a time (the same sequence as the
+lecture's per-step `torch.randint(..., generator=g)`), losses stay on the device until the end
+of a chunk (no host sync per step), and the SGD update is one fused `_foreach_add_`.
 
 A model here is anything with `model(X) -> logits`, `model.parameters()`, and `train()` /
-`eval()` (BatchNorm behaves differently in the two modes). Training runs on the device the
-data is on, or on `TrainConfig.device` when set (CUDA when asked and available).
+`eval()` (BatchNorm behaves differently in the two modes). Logits are (B, V) for a window of
+context, or (B, T, V) for a sequence model, whose targets use -1 for positions to ignore.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
 
-from makemore import analytic
+from makemore.lecture import PART2_RECIPE, SEED
+
+IGNORE = -1  # a target of -1 is a padding position: no loss, no gradient
 
 # -----------------------------------------------------------------------------
 # configuration
 
 
+@dataclass(frozen=True)
+class StepDecay:
+    """lr until `decay_step`, then `final`: the lectures' schedule."""
+
+    lr: float
+    decay_step: int
+    final: float
+
+    def lr_at(self, step: int) -> float:
+        return self.lr if step < self.decay_step else self.final
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One given learning rate per step: the learning-rate finder's schedule."""
+
+    lrs: tuple[float, ...]
+
+    def lr_at(self, step: int) -> float:
+        return self.lrs[step]
+
+
+@dataclass(frozen=True)
+class WarmupCosine:
+    """Linear warm-up from 0 to `lr` over `warmup` steps, then a cosine down to `final` at
+    `steps` (the recipe of GPT-style training)."""
+
+    lr: float
+    warmup: int
+    steps: int
+    final: float = 0.0
+
+    def lr_at(self, step: int) -> float:
+        if step < self.warmup:
+            return self.lr * (step + 1) / self.warmup
+        progress = (step - self.warmup) / max(1, self.steps - self.warmup)
+        return self.final + 0.5 * (self.lr - self.final) * (1 + math.cos(math.pi * progress))
+
+
 @dataclass
 class TrainConfig:
-    steps: int = 200_000  # the lectures' run length
-    batch_size: int = 32
-    lr: float = 0.1
-    lr_decay_step: int = 100_000  # from this step on, the learning rate is lr_final
-    lr_final: float = 0.01
-    seed: int = 2147483647  # the generator seed the lectures use everywhere
+    steps: int = PART2_RECIPE["steps"]
+    batch_size: int | None = PART2_RECIPE["batch_size"]  # None: every step sees all of X
+    lr: float = PART2_RECIPE["lr"]
+    lr_decay_step: int = PART2_RECIPE["lr_decay_step"]  # from this step on, lr is lr_final
+    lr_final: float = PART2_RECIPE["lr_final"]
+    schedule: Any = None  # an object with lr_at(step) (Sweep, WarmupCosine); None: the above
+    optimizer: str = "sgd"  # "sgd" (plain, as the lectures) or "adamw"
+    betas: tuple[float, float] = (0.9, 0.99)  # AdamW only (makemore.py's)
+    weight_decay: float = 0.0  # AdamW's decoupled weight decay
+    l2: float = 0.0  # adds l2 * mean(p**2) per parameter to the loss (Part 1's regularisation)
+    seed: int = SEED  # seeds the minibatch generator
     # Where the minibatch generator starts: None seeds it with `seed`; a state from
     # `torch.Generator.get_state()` continues that generator, as the lecture's Part 3 draws
     # its minibatches from the same `g` that drew the weights (see MLP.rng_state).
     rng_state: torch.Tensor | None = None
-    backend: str = "auto"  # "auto": the analytic kernel for an MLP, else autograd; or "autograd"
+    backend: str = "auto"  # "auto": the model's fast path when it has one; or "autograd"
     device: str | None = None  # None: where X is; "cuda" (falls back to CPU if absent) or "cpu"
 
     def lr_at(self, step: int) -> float:
+        if self.schedule is not None:
+            return self.schedule.lr_at(step)
         return self.lr if step < self.lr_decay_step else self.lr_final
 
 
@@ -63,21 +113,25 @@ class Model(Protocol):
     def eval(self): ...
 
 
-StepCallback = Callable[[int, float], None]  # (step, lr), called after each update
+class Step(Protocol):
+    """How one training step computes the loss and the gradients (see `AutogradStep`)."""
+
+    grad_enabled: bool  # whether the loop runs `step` with autograd on
+
+    def batches(self, Xc: torch.Tensor, Yc: torch.Tensor) -> Iterable[tuple]: ...
+    def step(self, *batch) -> torch.Tensor: ...  # the loss, 0-dim; gradients left in p.grad
+    def fresh_grads(self) -> None: ...
+
+
+# (step, lr, loss): called after each update, with every parameter's .grad holding that step's
+# gradient; `loss` is that step's minibatch loss, a 0-dim tensor (`.item()` syncs).
+StepCallback = Callable[[int, float, torch.Tensor], None]
 
 CHUNK_ELEMENTS = 1 << 16  # a chunk holds about this many examples (1,000 steps cap)
 
 
 # -----------------------------------------------------------------------------
 # minibatches
-
-
-def minibatch_indices(n: int, cfg: TrainConfig, device: torch.device | str = "cpu") -> torch.Tensor:
-    """(steps, batch_size) example indices, the same sequence the lecture's per-step
-    `torch.randint(0, n, (batch_size,), generator=g)` draws from a generator seeded with cfg.seed.
-    """
-    ix = torch.randint(0, n, (cfg.steps, cfg.batch_size), generator=minibatch_generator(cfg))
-    return ix.to(device)
 
 
 def minibatch_generator(cfg: TrainConfig) -> torch.Generator:
@@ -89,6 +143,14 @@ def minibatch_generator(cfg: TrainConfig) -> torch.Generator:
     else:
         g.manual_seed(cfg.seed)
     return g
+
+
+def minibatch_indices(n: int, cfg: TrainConfig, device: torch.device | str = "cpu") -> torch.Tensor:
+    """(steps, batch_size) example indices, the same sequence the lecture's per-step
+    `torch.randint(0, n, (batch_size,), generator=g)` draws from a generator seeded with cfg.seed.
+    """
+    ix = torch.randint(0, n, (cfg.steps, cfg.batch_size), generator=minibatch_generator(cfg))
+    return ix.to(device)
 
 
 def minibatch_chunks(
@@ -104,6 +166,19 @@ def minibatch_chunks(
     for start in range(0, cfg.steps, chunk):
         size = min(chunk, cfg.steps - start)
         yield start, torch.randint(0, n, (size, cfg.batch_size), generator=g).to(device)
+
+
+def _chunks(X: torch.Tensor, Y: torch.Tensor, cfg: TrainConfig
+            ) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
+    """(first step, X chunk, Y chunk): (chunk, B, ...) minibatches, or the whole of X and Y
+    repeated (expanded, not copied) when cfg.batch_size is None."""
+    if cfg.batch_size is None:
+        for start in range(0, cfg.steps, 1000):
+            size = min(1000, cfg.steps - start)
+            yield start, X.expand(size, *X.shape), Y.expand(size, *Y.shape)
+        return
+    for start, ix in minibatch_chunks(X.shape[0], cfg, X.device):
+        yield start, X[ix], Y[ix]  # (chunk, B, ...), (chunk, B, ...)
 
 
 # -----------------------------------------------------------------------------
@@ -135,10 +210,88 @@ def _move_model(model: Model, device: torch.device) -> None:
         return
     if not hasattr(model, "to"):
         raise TypeError(f"{type(model).__name__} has no .to(device): build it on {device}")
-    trainable = [p.requires_grad for p in model.parameters()]
     model.to(device)
-    for p, flag in zip(model.parameters(), trainable, strict=True):
-        p.requires_grad_(flag)  # MLP.to() detaches: trainable parameters stay trainable
+
+
+# -----------------------------------------------------------------------------
+# the step: autograd, unless the model offers a faster route
+
+
+def cross_entropy(logits: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+    """Mean negative log-likelihood of the targets: (B, V) logits and (B,) targets, or (B, T, V)
+    and (B, T) with -1 at the positions to ignore (a mean over the characters that count)."""
+    if logits.ndim == 3:
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1),
+                               ignore_index=IGNORE)
+    return F.cross_entropy(logits, Y)
+
+
+class AutogradStep:
+    """The lecture's step: forward, cross-entropy (+ the l2 penalty), `loss.backward()`."""
+
+    grad_enabled = True
+
+    def __init__(self, model: Model, cfg: TrainConfig):
+        self.model, self.params, self.l2 = model, list(model.parameters()), cfg.l2
+
+    def batches(self, Xc: torch.Tensor, Yc: torch.Tensor) -> Iterable[tuple]:
+        return zip(Xc.unbind(0), Yc.unbind(0), strict=True)
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        loss = cross_entropy(self.model(x), y)
+        if self.l2:
+            loss = loss + self.l2 * sum((p**2).mean() for p in self.params)
+        for p in self.params:
+            p.grad = None
+        loss.backward()
+        return loss.detach()
+
+    def fresh_grads(self) -> None:
+        pass  # backward() makes new gradient tensors every step
+
+
+def training_step(model: Model, cfg: TrainConfig) -> Step:
+    """The step `train` runs: the model's fast path for this recipe if it has one (and the
+    backend allows it), else autograd."""
+    if cfg.backend not in ("auto", "autograd"):
+        raise ValueError(f"backend must be 'auto' or 'autograd', not {cfg.backend!r}")
+    fast = getattr(model, "fast_path", None)
+    if cfg.backend == "auto" and fast is not None:
+        step = fast(cfg)
+        if step is not None:
+            return step
+    return AutogradStep(model, cfg)
+
+
+# -----------------------------------------------------------------------------
+# the update
+
+
+class _SGD:
+    def __init__(self, params: list[torch.Tensor], same_grads: bool):
+        self.params = params
+        self.data = [p.detach() for p in params]  # the update writes through these, like p.data
+        self.same_grads = same_grads  # the step reuses its .grad tensors: list them once
+        self.grads = None
+
+    def __call__(self, lr: float) -> None:
+        grads = self.grads
+        if grads is None:
+            grads = [p.grad for p in self.params]
+            if self.same_grads:
+                self.grads = grads
+        torch._foreach_add_(self.data, grads, alpha=-lr)
+
+
+class _AdamW:
+    def __init__(self, params: list[torch.Tensor], cfg: TrainConfig):
+        self.opt = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas,
+                                     weight_decay=cfg.weight_decay, foreach=True)
+
+    def __call__(self, lr: float) -> None:
+        for group in self.opt.param_groups:
+            group["lr"] = lr
+        self.opt.step()
 
 
 # -----------------------------------------------------------------------------
@@ -152,59 +305,50 @@ def train(
     cfg: TrainConfig,
     callback: StepCallback | None = None,
 ) -> torch.Tensor:
-    """Train `model` in place with minibatch SGD; return the (steps,) CPU tensor of minibatch
-    losses. The model is in training mode during and in eval mode after; `callback(step, lr)`
-    runs after each update, with every parameter's `.grad` holding that step's gradient."""
-    if cfg.backend not in ("auto", "autograd"):
-        raise ValueError(f"backend must be 'auto' or 'autograd', not {cfg.backend!r}")
+    """Train `model` in place; return the (steps,) CPU tensor of minibatch losses, each taken
+    before its update. The model is in training mode during and in eval mode after."""
+    if cfg.optimizer not in ("sgd", "adamw"):
+        raise ValueError(f"optimizer must be 'sgd' or 'adamw', not {cfg.optimizer!r}")
     device = resolve_device(cfg.device, X.device)
     _move_model(model, device)
     X, Y = X.to(device), Y.to(device)
+    params = list(model.parameters())
+    path = training_step(model, cfg)
+    same_grads = callback is None and not path.grad_enabled  # no new .grad tensors per step
+    update = _SGD(params, same_grads) if cfg.optimizer == "sgd" else _AdamW(params, cfg)
     losses = torch.empty(cfg.steps, device=device)
-    fast = cfg.backend == "auto" and analytic.supports(model)
-    run = _run_analytic if fast else _run_autograd
     model.train()
-    run(model, X, Y, cfg, callback, losses)
+    with nullcontext() if path.grad_enabled else torch.no_grad():
+        for start, Xc, Yc in _chunks(X, Y, cfg):
+            chunk_losses = []
+            for j, batch in enumerate(path.batches(Xc, Yc)):
+                if callback is not None:
+                    path.fresh_grads()  # the callback may keep this step's p.grad
+                loss = path.step(*batch)
+                lr = cfg.lr_at(start + j)
+                update(lr)
+                chunk_losses.append(loss)
+                if callback is not None:
+                    callback(start + j, lr, loss)
+            losses[start:start + len(chunk_losses)] = torch.stack(chunk_losses)
     model.eval()
     return losses.cpu()
 
 
-def _run_autograd(model, X, Y, cfg, callback, losses) -> None:
-    params = list(model.parameters())
-    data = [p.detach() for p in params]  # the update writes through these, like p.data
-    for start, ix in minibatch_chunks(X.shape[0], cfg, X.device):
-        Xc, Yc = X[ix], Y[ix]  # (chunk, B, block_size), (chunk, B)
-        chunk_losses = []
-        for j, (x, y) in enumerate(zip(Xc.unbind(0), Yc.unbind(0), strict=True)):
-            logits = model(x)  # (B, vocab)
-            loss = F.cross_entropy(logits, y)
-            for p in params:
-                p.grad = None
-            loss.backward()
-            lr = cfg.lr_at(start + j)
-            torch._foreach_add_(data, [p.grad for p in params], alpha=-lr)
-            chunk_losses.append(loss.detach())
-            if callback is not None:
-                callback(start + j, lr)
-        losses[start:start + len(chunk_losses)] = torch.stack(chunk_losses)
-
-
-def _run_analytic(model, X, Y, cfg, callback, losses) -> None:
-    kernel = analytic.MLPKernel(model, cfg.batch_size)
-    for start, ix in minibatch_chunks(X.shape[0], cfg, X.device):
-        Xc = X[ix].view(ix.shape[0], -1)  # (chunk, B * block_size)
-        Tc = kernel.targets(Y[ix])  # (chunk, B, vocab)
-        Tf = Tc.view(ix.shape[0], -1)  # (chunk, B * vocab)
-        chunk_losses = []
-        for j, (x, t, tf) in enumerate(zip(Xc.unbind(0), Tc.unbind(0), Tf.unbind(0), strict=True)):
-            if callback is not None:
-                kernel.fresh_grads()  # the callback may keep this step's p.grad
-            chunk_losses.append(kernel.step(x, t, tf))
-            lr = cfg.lr_at(start + j)
-            kernel.update(lr)
-            if callback is not None:
-                callback(start + j, lr)
-        losses[start:start + len(chunk_losses)] = torch.stack(chunk_losses)
+def lr_finder(model: Model, X: torch.Tensor, Y: torch.Tensor, exponents: torch.Tensor,
+              cfg: TrainConfig | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The lecture's learning-rate sweep: one SGD step at each lr = 10**exponent, in order, on
+    a fresh model (it trains it). Returns (exponents, losses), the minibatch loss *before* each
+    step: where the loss falls fastest the learning rate is about right; where it turns up and
+    explodes, too big. `cfg` gives the batch size, the seed and the backend (steps and schedule
+    are the sweep's)."""
+    exponents = torch.as_tensor(exponents, dtype=torch.float64)
+    lrs = tuple((10.0 ** exponents).tolist())
+    base = cfg or TrainConfig()
+    sweep = TrainConfig(steps=len(lrs), batch_size=base.batch_size, schedule=Sweep(lrs),
+                        seed=base.seed, rng_state=base.rng_state, backend=base.backend,
+                        device=base.device)
+    return exponents, train(model, X, Y, sweep)
 
 
 # -----------------------------------------------------------------------------
@@ -217,7 +361,16 @@ def split_loss(model: Model, X: torch.Tensor, Y: torch.Tensor) -> float:
     model's device)."""
     model.eval()
     device = model_device(model)
-    return F.cross_entropy(model(X.to(device)), Y.to(device)).item()
+    return cross_entropy(model(X.to(device)), Y.to(device)).item()
+
+
+def split_losses(model: Model, splits, names: tuple[str, ...] = ("train", "dev")
+                 ) -> dict[str, float]:
+    """{split name: mean cross-entropy} for `splits` (a `makemore.data.Splits`).
+
+    The default leaves out "test" on purpose: the test split is evaluated once, at the end.
+    """
+    return {name: split_loss(model, *splits.split(name)) for name in names}
 
 
 def smooth_log10(losses: torch.Tensor, window: int = 1000) -> torch.Tensor:
