@@ -291,6 +291,7 @@ class BatchNorm1d(Module):
         self._m_ones = _full(like, 1.0, 1, n)
         self._m_bessel = n / max(n - 1, 1)  # the running variance is the unbiased one
         self._m_gamma = self.gamma.view(1, -1)
+        self._m_k = _full(like, float(self.out_scale))  # a 0-dim tensor: no conversion per call
         self.bind_grads()
         return shape
 
@@ -317,7 +318,7 @@ class BatchNorm1d(Module):
         xhat.mul_(inv)
         torch.addcmul(self.beta, self.gamma, xhat, out=out)
         if self.out_scale != 1:
-            out.mul_(self.out_scale)
+            out.mul_(self._m_k)
         m = self.momentum
         self.running_mean.lerp_(mean.view(-1), m)
         if not self.unbiased:
@@ -392,7 +393,12 @@ class StdBatchNorm1d(Module):
         self._m_ones = _full(like, 1.0, 1, B)
         self._m_running = [self.running_mean, self.running_std]
         self._m_batch = [self._m_mean, self._m_std]
+        self._m_k = _full(like, float(self.out_scale))  # a 0-dim tensor: no conversion per call
+        self.bind_grads()
         return shape
+
+    def bind_grads(self) -> None:
+        self._m_gbias, self._m_ggain = self.bias.grad, self.gain.grad  # (1, C) each
 
     def fwd(self, x: torch.Tensor) -> torch.Tensor:
         mean, std, xhat, out = self._m_mean, self._m_std, self._m_xhat, self._m_out
@@ -412,7 +418,7 @@ class StdBatchNorm1d(Module):
         torch.div(x, s, out=xhat)
         torch.addcmul(self.bias, self.gain, xhat, out=out)
         if self.out_scale != 1:
-            out.mul_(self.out_scale)
+            out.mul_(self._m_k)
         torch._foreach_lerp_(self._m_running, self._m_batch, self.momentum)  # running stats
         return out
 
@@ -420,7 +426,7 @@ class StdBatchNorm1d(Module):
         # xhat = (x - mean) / s with s = std + eps and std the unbiased std: the compact form
         # dx = gain / s * (dout - dbias / B - xhat * dgain * s / (std * (B - 1)))
         xhat, B = self._m_xhat, self._m_B
-        gbias, ggain = self.bias.grad, self.gain.grad  # (1, C) each
+        gbias, ggain = self._m_gbias, self._m_ggain
         torch.mm(self._m_ones, dout, out=gbias)
         torch.mul(dout, xhat, out=self._m_tmp)
         torch.mm(self._m_ones, self._m_tmp, out=ggain)
