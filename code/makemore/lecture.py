@@ -65,6 +65,12 @@ def _nb(part: str, cell: str, value: float, decimals: int) -> Quote:
 # 2.4765, but that cell ran when `P` held another table: Chapter 1 recomputes it.
 PART1_COUNT_NLL = _nb("part1_bigrams", "the counting model's average negative log-likelihood",
                       2.4765, 4)
+# The same cell's first line: the summed log-likelihood, printed with `grad_fn=<AddBackward0>`
+# (so its `P` was computed from a tensor that required gradients, the network's `W`).
+PART1_COUNT_LOGLIK = _nb("part1_bigrams", "log_likelihood in the average-NLL cell",
+                         -564996.8125, 4)
+# The five names its sampling cell printed (seeded generator, the counting table), '.' included.
+PART1_COUNT_SAMPLES = ("mor.", "axx.", "minaymoryles.", "kondlaisah.", "anchshizarie.")
 
 # Part 2 (MLP): the final evaluation cells (its minibatches were not seeded).
 PART2_TRAIN = _nb("part2_mlp", "final training-set loss", 2.1260, 4)
@@ -151,10 +157,26 @@ PART3_DIAGNOSTIC_STEPS = 1000  # the lecture's dashboards are drawn after about 
 PART4_NET = dict(block_size=3, n_embd=10, n_hidden=64)
 PART4_EX4_NET = dict(block_size=3, n_embd=10, n_hidden=200)
 PART4_RECIPE = dict(PART2_RECIPE)
+# Part 4's initial scales (W1 is Kaiming's, gain / sqrt(fan_in)): small and non-zero, and the
+# BatchNorm gain 1 + bn_scale * randn rather than 1, "because sometimes initializating with e.g.
+# all zeros could mask an incorrect implementation of the backward pass".
+PART4_INIT = dict(b1_scale=0.1, w2_scale=0.1, b2_scale=0.1, bn_scale=0.1)
+PART4_BN_EPS = 1e-5  # inside the square root: (bnvar + 1e-5)**-0.5, torch.nn's default
 
 # Part 5: WaveNet.
 PART5_NET = dict(block_size=8, n_embd=24, n_hidden=128, n_levels=3)
 PART5_RECIPE = dict(steps=200_000, batch_size=32, lr=0.1, lr_decay_step=150_000, lr_final=0.01)
+# The networks of Part 5's performance log, one per row of PART5_LOG (fields of
+# makemore.wavenet.WaveNetConfig; n_levels 1 is the flat MLP). n_hidden 68 keeps the
+# hierarchical network near the flat one's 22K parameters; "hierarchical" ran with the bug.
+_PART5_SMALL = dict(block_size=8, n_embd=10, n_hidden=68, n_levels=3)
+PART5_STAGES = {
+    "original": dict(block_size=3, n_embd=10, n_hidden=200, n_levels=1),
+    "context 8": dict(block_size=8, n_embd=10, n_hidden=200, n_levels=1),
+    "hierarchical": dict(_PART5_SMALL, batchnorm_bug=True),
+    "BatchNorm fixed": dict(_PART5_SMALL),
+    "scaled up": dict(PART5_NET),
+}
 
 # makemore.py's default Transformer.
 MAKEMORE_TRANSFORMER = dict(n_layer=4, n_head=4, n_embd=64)
