@@ -5,8 +5,9 @@ SHARED  ?= ../shared/data/names.txt
 CACHE   := _build/.jupyter_cache
 DOCTREES := _build/.doctrees
 STAMP   := _build/.code-hash
+NODE    := node_modules/.package-lock.json
 
-.PHONY: setup book test lint bench clean data prose reproducible site-test
+.PHONY: setup book test lint bench clean data prose reproducible site-test pdf notebooks
 
 $(VENV): requirements.txt pyproject.toml
 	python3 -m venv .venv
@@ -23,7 +24,8 @@ data: $(VENV)
 # jupyter-cache keys only on notebook cells: when anything the chapters run changes (every
 # file under code/ and _ext/, names included, and the pinned versions), wipe it and Sphinx's
 # saved doctrees (else Sphinx sees unchanged sources, re-reads nothing and executes nothing),
-# so a cached build never shows numbers the current code did not print.
+# so a cached build never shows numbers the current code did not print. The chapters are then
+# executed two at a time into that cache (tools/execute_book.py), and Sphinx reads them from it.
 CODE_HASH = find code _ext requirements.txt -type f -not -path '*/__pycache__/*' \
 	-not -path '*.egg-info/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum
 
@@ -32,6 +34,7 @@ book: $(VENV) data
 	@hash=$$($(CODE_HASH) | cut -d' ' -f1); \
 	if [ "$$(cat $(STAMP) 2>/dev/null)" != "$$hash" ]; then \
 		echo "code/ changed: re-executing every chapter"; rm -rf $(CACHE) $(DOCTREES); fi; \
+	$(PY) tools/execute_book.py --cache $(CACHE) && \
 	.venv/bin/jupyter-book build . -W -n --keep-going && echo $$hash > $(STAMP)
 
 test: $(VENV) data
@@ -45,11 +48,28 @@ lint: $(VENV)
 prose: $(VENV)
 	$(PY) tools/prose_numbers.py book
 
+# every page of book/, the chapters then the results page, into one temporary results folder
 reproducible: $(VENV) data
-	@for chapter in book/0*.md; do $(PY) tools/check_reproducible.py $$chapter || exit 1; done
+	$(PY) tools/check_reproducible.py book
 
-site-test: $(VENV)
+site-test: $(VENV) $(NODE)
 	SITECHECK_SCREENSHOTS=_build/screenshots .venv/bin/pytest tests/site
+
+# axe-core, which the site tests inject into each page, pinned in package-lock.json.
+$(NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+# The whole book as one PDF, _build/pdf/makemore-book.pdf (also copied into _build/html): a
+# single-page HTML build printed by headless chromium (tools/make_pdf.py). After `make book`
+# nothing executes again: the saved doctrees and jupyter-cache are reused.
+pdf: book
+	.venv/bin/jupyter-book build . -W -n --keep-going --builder singlehtml
+	$(PY) tools/make_pdf.py _build/singlehtml _build/pdf/makemore-book.pdf --site _build/html
+
+# Every chapter as a notebook with the outputs the build computed, figures included, from the
+# build's jupyter-cache (tools/offline_notebooks.py): _build/offline/*.ipynb.
+notebooks: book
+	$(PY) tools/offline_notebooks.py --out _build/offline
 
 bench: $(VENV)
 	$(PY) bench/train_speed.py

@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Print the whole book as one PDF from its single-page HTML build, in headless Chromium.
+
+`make pdf` builds the book as one HTML page (`jupyter-book build --builder singlehtml`, which
+reuses the executed chapters of `make book`: nothing is executed again) and then runs this
+script, which serves that page on a local port, opens it in the Debian `chromium` the site tests
+already use (no TeX), waits until a reader would see everything (every image loaded, every
+equation typeset by MathJax, the web fonts in), opens the cells that a page hides behind a
+toggle, and prints it with Chromium's own PDF printer (DevTools `Page.printToPDF`): A4, page
+numbers in the footer, the site's print styles (`_static/print.css`: a new page per chapter,
+code wrapped instead of cut). Jupyter Book's own `pdfhtml` builder does the same with a browser
+that pyppeteer downloads; this one uses the browser that is installed.
+
+It refuses to write a PDF of a page that is not whole: an image that did not load, an equation
+that MathJax did not typeset, or a page with no chapter on it is an error (exit status 1).
+With `--site`, the PDF is also copied into the HTML site, where the intro links to it.
+
+Usage: make_pdf.py [SINGLEHTML_DIR] [OUT_PDF] [--site HTML_DIR]
+       (defaults: _build/singlehtml _build/pdf/makemore-book.pdf)
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import functools
+import http.server
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+    "--window-size=1200,900",
+]
+
+# -----------------------------------------------------------------------------
+# the page, made ready to print
+
+# Opens what is folded away, waits for images, MathJax and fonts, then says what the page holds
+# and what is wrong with it.
+READY_JS = r"""
+const done = arguments[arguments.length - 1];
+document.querySelectorAll("details").forEach(d => { d.open = true; });
+const imgs = Array.from(document.images);
+const settle = img => new Promise(resolve => {
+  img.loading = "eager";
+  if (img.complete) return resolve();
+  img.addEventListener("load", resolve, {once: true});
+  img.addEventListener("error", resolve, {once: true});
+  setTimeout(resolve, 30000);
+});
+const typeset = new Promise(resolve => {
+  const mj = window.MathJax;
+  if (mj && mj.startup && mj.startup.promise) mj.startup.promise.then(resolve, resolve);
+  else resolve();
+  setTimeout(resolve, 60000);
+});
+const fonts = document.fonts ? document.fonts.ready : Promise.resolve();
+Promise.all([...imgs.map(settle), typeset, fonts]).then(() => {
+  const problems = [];
+  const article = document.querySelector("article") || document.body;
+  const figures = Array.from(article.querySelectorAll("img"));
+  for (const img of figures) {
+    if (!img.complete || img.naturalWidth === 0)
+      problems.push(`image did not load: ${img.getAttribute("src")}`);
+  }
+  const math = Array.from(article.querySelectorAll(".math"));
+  const raw = math.filter(el => !el.querySelector("mjx-container"));
+  if (raw.length) problems.push(`${raw.length} of ${math.length} equation(s) not typeset: ` +
+                                raw[0].textContent.trim().slice(0, 60));
+  for (const el of document.querySelectorAll("mjx-merror"))
+    problems.push(`a math error: ${el.textContent.trim().slice(0, 80)}`);
+  const chapters = Array.from(document.querySelectorAll("span[id^='document-']"))
+    .map(s => s.id.slice("document-".length));
+  const result = {problems: problems, images: figures.length, math: math.length,
+                  code: article.querySelectorAll("div.highlight pre").length, chapters: chapters,
+                  title: document.title};
+  setTimeout(() => done(result), 1000);  // past the fade-in of what <details> opened
+});
+"""
+
+A4 = {"paperWidth": 8.27, "paperHeight": 11.69}  # inches
+FOOTER = ('<div style="font-size:8px;width:100%;text-align:center;color:#555;">'
+          '<span class="title"></span> &middot; <span class="pageNumber"></span> / '
+          '<span class="totalPages"></span></div>')
+
+
+def root_page(folder: Path) -> str:
+    """The single page of a singlehtml build: where its index.html redirects, else the largest
+    HTML file outside _static."""
+    index = folder / "index.html"
+    if index.is_file():
+        found = re.search(r"""url=([^"'>\s]+\.html)""", index.read_text(encoding="utf-8"), re.I)
+        if found and (folder / found.group(1)).is_file():
+            return found.group(1)
+    pages = [p for p in folder.rglob("*.html") if "_static" not in p.relative_to(folder).parts]
+    if not pages:
+        raise SystemExit(f"make_pdf: no HTML page in {folder} (build it: make pdf)")
+    return max(pages, key=lambda p: p.stat().st_size).relative_to(folder).as_posix()
+
+
+@contextlib.contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """Serve `folder` on a free local port for the duration of the block; yield its base URL."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def browser() -> Iterator:
+    """A headless chromium with a fresh profile, closed (and its profile removed) afterwards."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="make-pdf-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.set_page_load_timeout(180)
+    driver.set_script_timeout(180)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+# -----------------------------------------------------------------------------
+# print
+
+
+def make_pdf(source: Path, out: Path) -> dict:
+    """Print the single page in `source` to `out`; return what the page held."""
+    page = root_page(source)
+    # Sphinx's singlehtml writes the page under the root document's name (book/intro.html) but
+    # with links relative to the build's root (_static/, _images/): print a copy placed there.
+    printable = source / f"{out.stem}.html"
+    if (source / page).resolve() != printable.resolve():
+        shutil.copyfile(source / page, printable)
+    with serve(source) as url, browser() as driver:
+        driver.get(url + printable.name)
+        ready = driver.execute_async_script(READY_JS)
+        if ready["problems"]:
+            raise SystemExit("make_pdf: the page is not whole, no PDF written:\n  "
+                             + "\n  ".join(ready["problems"]))
+        if not ready["chapters"]:
+            raise SystemExit(f"make_pdf: {page} holds no chapter: is it a singlehtml build?")
+        printed = driver.execute_cdp_cmd("Page.printToPDF", {
+            **A4, "marginTop": 0.6, "marginBottom": 0.7, "marginLeft": 0.6, "marginRight": 0.6,
+            "printBackground": True, "displayHeaderFooter": True,
+            "headerTemplate": "<div></div>", "footerTemplate": FOOTER,
+        })
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".pdf.part")
+    tmp.write_bytes(base64.b64decode(printed["data"]))
+    tmp.replace(out)
+    return ready
+
+
+def page_count(pdf: Path) -> int:
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    try:
+        return len(doc)
+    finally:
+        doc.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", nargs="?", type=Path, default=ROOT / "_build" / "singlehtml",
+                        help="the singlehtml build (default: _build/singlehtml)")
+    parser.add_argument("out", nargs="?", type=Path,
+                        default=ROOT / "_build" / "pdf" / "makemore-book.pdf",
+                        help="the PDF to write (default: _build/pdf/makemore-book.pdf)")
+    parser.add_argument("--site", type=Path, default=None,
+                        help="an HTML site to copy the PDF into (where the intro links to it)")
+    args = parser.parse_args(argv)
+    if not args.source.is_dir():
+        print(f"make_pdf: no singlehtml build at {args.source}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    ready = make_pdf(args.source, args.out)
+    pages = page_count(args.out)
+    size = args.out.stat().st_size / 1e6
+    print(f"make_pdf: {args.out} ({pages} pages, {size:.1f} MB) with {len(ready['chapters'])} "
+          f"chapters, {ready['images']} images, {ready['math']} equations, {ready['code']} "
+          f"code blocks, in {time.perf_counter() - start:.0f} s")
+    if args.site is not None and args.site.is_dir():
+        shutil.copy2(args.out, args.site / args.out.name)
+        print(f"make_pdf: copied into the site as {args.site / args.out.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
