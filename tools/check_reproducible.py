@@ -1,45 +1,85 @@
 #!/usr/bin/env python3
-"""Execute a chapter again and check that it glues exactly the values the built book shows.
+"""Execute the book's pages again and check that they show exactly what the built book shows.
 
-Every number on the book's pages is glued from execution (myst-nb `glue`), and every chapter is
-seeded, so executing a chapter twice must paste the same text. This script executes a chapter
-(a MyST Markdown notebook) top to bottom with jupytext + nbclient, the way the build does (same
-kernel, the chapter's folder as working directory), collects its glued values, and compares them
-with those of the built book: `_build/jupyter_execute/<chapter>.glue.json`, which myst-nb writes
-next to the executed notebook (or the executed `.ipynb` itself when there is no `.glue.json`).
+Every number on the book's pages is glued from execution (myst-nb `glue`), every chapter is
+seeded, so executing a page again must paste the same values and print the same lines. This
+script executes pages (MyST Markdown notebooks) top to bottom with jupytext + nbclient, the
+way the build does (same kernel, the page's folder as working directory), and compares each
+with what the build kept: `_build/jupyter_execute/<page>.ipynb` and `<page>.glue.json`.
 
-A glued value is compared through every representation the build stored: its text (what
-{glue:text} pastes), Markdown/HTML (glued tables) and images (glued figures, by checksum).
-Wall-clock measurements cannot repeat: keys named as the book names timings (TIMINGS below:
-`*_ms`, `*_seconds`, `t_*`, ...) are left out, and listed, and `--ignore PATTERN` leaves out
-more (`--strict` compares everything).
+What is compared:
+
+- every glued value, through every representation the build stored: its text (what
+  {glue:text} pastes), Markdown/HTML (glued tables) and images (glued figures, by checksum);
+- every code cell's printed output, as the page shows it: the text of its stdout and stderr
+  streams (sampled names, printed losses) and the `text/plain` of its results, glue left out.
+  Streams are compared up to whitespace: where the kernel splits a stream into chunks depends
+  on timing, and myst-nb starts a new line at each split (`print(a, b)` may show on two).
+  A difference is printed as a short diff naming the cell and its line in the page. A page the
+  build replayed from its jupyter-cache is saved without outputs (myst-nb writes the notebook
+  it read); its printed outputs are then read from the cache, `_build/.jupyter_cache`.
+
+Wall-clock measurements cannot repeat. The chapters glue them through
+`makemore.publish.timing`, which declares each one by name (it also glues `timing_keys.K`,
+whose value is K); exactly the keys the reference declares are left out, and listed (their
+declarations are compared: a run must declare the same timings). `--ignore KEY` leaves out
+more keys by name; `--strict` compares the timings too. A printed timing cannot be left out:
+print none (glue it with `timing` instead).
+
+Records. The pages are executed with `$MAKEMORE_RESULTS` pointing at one temporary folder,
+never at the build's `_build/results`: the chapters write their records there, and a page that
+reads records (the results page, `results.load`) reads the ones this run's chapters wrote. So
+the pages run in that order, chapters that write records first, and checking such a page alone
+executes (and checks) the chapters that write records first.
 
 Usage:
-    check_reproducible.py book/01_bigram.md                 # against the built book
-    check_reproducible.py book/01_bigram.md --twice         # no build: execute twice, compare
-    check_reproducible.py CHAPTER --ignore 'time_*' --reference path/to/x.glue.json
+    check_reproducible.py book                 # the pages _toc.yml lists: chapters, then results
+    check_reproducible.py book/02_mlp.md           # one chapter, against the built book
+    check_reproducible.py book/results.md          # the recording chapters first, then the page
+    check_reproducible.py book/01_bigram.md --twice        # no build: execute twice, compare
+    check_reproducible.py book/01_bigram.md --reference path/to/01_bigram.ipynb
 
-Exit status: 0 when every glued value matches, 1 when one differs (a diff is printed) or the
-chapter fails to execute, 2 on bad usage (no such chapter, no built book to compare against).
+Exit status: 0 when every page matches, 1 when one differs (a diff is printed) or fails to
+execute, 2 on bad usage (no such page, no built book to compare against).
 """
 
 from __future__ import annotations
 
 import argparse
-import fnmatch
+import ast
+import contextlib
+import difflib
 import hashlib
 import json
+import os
+import re
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT_LIMIT = 300  # characters of a differing value to print
-# The book's naming convention for glued wall-clock measurements, which differ on every run.
-TIMINGS = ["*_ms", "*_us", "*_s", "*_seconds", "*_per_s", "*speedup*", "t_*", "time_*",
-           "fig_time*"]
+DIFF_LINES = 12  # lines of a printed-output diff to show per cell
+TIMING_PREFIX = "timing_keys."  # makemore.publish.timing declares key K as `timing_keys.K`
+TIMING_KEYS = "timing_keys"  # or a page may glue the list once, comma-separated, under this
+RESULTS_ENV = "MAKEMORE_RESULTS"  # makemore.results: the folder records go to
+BUILD_ENV = "MAKEMORE_BUILD_ID"  # makemore.results: the id stamped on records
+# code that reads the chapters' records, and code that writes them (as _ext/page_dependencies.py)
+READS_RECORDS = re.compile(
+    r"\bresults\.load\(|^\s*from\s+makemore\.results\s+import\b[^\n]*\bload\b", re.MULTILINE
+)
+WRITES_RECORDS = re.compile(
+    r"\bresults\.record\(|^\s*from\s+makemore\.results\s+import\b[^\n]*\brecord\b", re.MULTILINE
+)
+CODE_CELL = re.compile(r"^(`{3,}|~{3,})\{code-cell\}")
 
 # -----------------------------------------------------------------------------
 # glued values: {key: {mime type: representation}}
+
+
+def _is_glue(output: dict) -> bool:
+    return output.get("metadata", {}).get("scrapbook") is not None
 
 
 def glue_of_outputs(cells: list[dict]) -> dict[str, dict[str, str]]:
@@ -47,9 +87,9 @@ def glue_of_outputs(cells: list[dict]) -> dict[str, dict[str, str]]:
     glued: dict[str, dict[str, str]] = {}
     for cell in cells:
         for output in cell.get("outputs", []):
-            meta = output.get("metadata", {}).get("scrapbook")
-            if meta is None:
+            if not _is_glue(output):
                 continue
+            meta = output["metadata"]["scrapbook"]
             prefix = len(meta.get("mime_prefix", ""))
             glued[meta["name"]] = {k[prefix:]: v for k, v in output.get("data", {}).items()}
     return glued
@@ -63,35 +103,164 @@ def load_reference(path: Path) -> dict[str, dict[str, str]]:
     return glue_of_outputs(data.get("cells", []))
 
 
-def default_reference(chapter: Path) -> Path:
-    """Where the build put the chapter's executed notebook and glue data."""
-    relative = chapter.resolve().relative_to(ROOT).with_suffix("")
-    base = ROOT / "_build" / "jupyter_execute" / relative
-    glue_json = base.parent / f"{base.name}.glue.json"
-    return glue_json if glue_json.exists() else base.with_suffix(".ipynb")
+def load_build(path: Path) -> tuple[dict[str, dict[str, str]], list[dict] | None]:
+    """(glued values, executed cells) the build kept for a page, from its executed `.ipynb` or
+    its `.glue.json`, whichever `path` names, and the other beside it: myst-nb takes the glue
+    out of the cells of the notebook it saves and keeps it in the `.glue.json`."""
+    stem = path.name.removesuffix(".glue.json").removesuffix(".ipynb")
+    glue_json, notebook = path.with_name(stem + ".glue.json"), path.with_name(stem + ".ipynb")
+    cells = None
+    if notebook.is_file():
+        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    if glue_json.is_file():
+        glued = load_reference(glue_json)
+    else:
+        glued = glue_of_outputs(cells or [])
+    return glued, cells
 
 
-def execute(chapter: Path, timeout: int) -> dict[str, dict[str, str]]:
-    """Execute the chapter top to bottom in a fresh kernel; return its glued values."""
-    import jupytext
-    from nbclient import NotebookClient
+def cached_cells(page: Path, build: Path) -> list[dict] | None:
+    """The executed cells the build's jupyter-cache holds for the page as it is now, or None.
 
-    nb = jupytext.read(chapter)
-    kernel = nb.metadata.get("kernelspec", {}).get("name", "python3")
-    client = NotebookClient(
-        nb, timeout=timeout, kernel_name=kernel,
-        resources={"metadata": {"path": str(chapter.resolve().parent)}},
-    )
-    client.execute()
-    return glue_of_outputs(nb.cells)
+    With `execute_notebooks: cache`, a page the build replayed from the cache is saved under
+    `jupyter_execute` without its outputs (myst-nb writes the notebook it read, not the one the
+    cache merged outputs into); the cache itself holds them, as the kernel sent them."""
+    folder = build / ".jupyter_cache"
+    if not folder.is_dir():
+        return None
+    from jupyter_cache import get_cache
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    cache = get_cache(str(folder))
+    try:
+        record = cache.match_cache_notebook(
+            read_myst_markdown_notebook(page.read_text(encoding="utf-8")))
+    except KeyError:
+        return None
+    return json.loads(json.dumps(cache.get_cache_bundle(record.pk).nb))["cells"]
+
+
+def timing_keys(glued: dict[str, dict[str, str]]) -> set[str]:
+    """The keys a page declared as timings: `makemore.publish.timing` glues `timing_keys.K`
+    for each timing K; a page may also glue the names once under `timing_keys`, as a
+    comma-separated string or a list."""
+    names = {key[len(TIMING_PREFIX):] for key in glued if key.startswith(TIMING_PREFIX)}
+    if TIMING_KEYS in glued:
+        text = _text(glued[TIMING_KEYS].get("text/plain", ""))
+        try:
+            value = ast.literal_eval(text)  # the repr of the glued string (or list)
+        except (ValueError, SyntaxError):
+            value = text
+        listed = value if isinstance(value, list | tuple) else str(value).split(",")
+        names |= {str(n).strip() for n in listed if str(n).strip()}
+    return names
 
 
 # -----------------------------------------------------------------------------
-# comparing
+# printed outputs: what each code cell shows besides glue
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _chunks(texts: list[str]) -> str:
+    return "".join(t.rstrip() + "\n" for t in texts if t.rstrip())
+
+
+def stream_text(texts: list[str], saved_by_build: bool = False) -> str:
+    """One stream of a cell as the page shows it, from the chunks the notebook stored.
+
+    The kernel sends a stream in chunks (where they split depends on timing). myst-nb's
+    `nb_merge_streams` shows them as one block, and the notebook the build saves keeps the
+    chunks with the whole block written into the first one (`saved_by_build`); a fresh
+    execution has the bare chunks. Both are read back as the same block.
+    """
+    if saved_by_build and len(texts) > 1:
+        tail = _chunks(texts[1:])
+        if tail and _chunks(texts[:1]).endswith(tail) and len(texts[0]) > len(tail):
+            texts = texts[:1]  # the first chunk already holds the merged stream
+    return _chunks(texts)
+
+
+def printed(cell: dict, saved_by_build: bool = False) -> dict[str, str]:
+    """{"stdout"/"stderr": the stream's text, "result": the text/plain of results}, glue left
+    out (only what the cell printed). `saved_by_build`: the cell comes from a notebook the build
+    saved (see `stream_text`)."""
+    outputs = cell.get("outputs", [])
+    shown: dict[str, str] = {}
+    for name in ("stdout", "stderr"):
+        texts = [_text(o.get("text", "")) for o in outputs
+                 if o.get("output_type") == "stream" and o.get("name") == name]
+        if texts and _chunks(texts):
+            shown[name] = stream_text(texts, saved_by_build)
+    results = [_text(o["data"]["text/plain"]) for o in outputs
+               if o.get("output_type") in ("execute_result", "display_data")
+               and not _is_glue(o) and "text/plain" in o.get("data", {})]
+    if results:
+        shown["result"] = "\n".join(results) + "\n"
+    return shown
+
+
+def _same_printed(a: dict[str, str], b: dict[str, str]) -> bool:
+    """The same printed output: streams equal up to whitespace (see `compare_printed`)."""
+    if set(a) != set(b):
+        return False
+    return all(" ".join(a[k].split()) == " ".join(b[k].split()) if k != "result" else a[k] == b[k]
+               for k in a)
+
+
+def code_cells(cells: list[dict]) -> list[dict]:
+    return [c for c in cells if c.get("cell_type") == "code"]
+
+
+def code_cell_lines(page: Path) -> list[int]:
+    """The line of each code cell's fence in a MyST Markdown page (1-based), in order."""
+    try:
+        lines = page.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    return [i + 1 for i, line in enumerate(lines) if CODE_CELL.match(line)]
+
+
+def compare_printed(
+    reference: list[dict], again: list[dict], page: Path | None = None, built: bool = True
+) -> list[str]:
+    """One entry per code cell whose printed output differs: a short diff naming the cell.
+    `built`: the reference is a notebook the build saved (else a fresh execution)."""
+    ref_cells, new_cells = code_cells(reference), code_cells(again)
+    if len(ref_cells) != len(new_cells):
+        return [f"printed outputs: the build has {len(ref_cells)} code cells, this run "
+                f"{len(new_cells)} (was the page edited after the build?)"]
+    lines = code_cell_lines(page) if page is not None else []
+    diffs = []
+    for i, (a, b) in enumerate(zip(ref_cells, new_cells, strict=True)):
+        before, after = printed(a, built), printed(b)
+        if _same_printed(before, after):
+            continue
+        where = f"{page}:{lines[i]}" if i < len(lines) else f"code cell {i + 1}"
+        first = next((s for s in _text(b.get("source", "")).splitlines() if s.strip()), "")
+        head = f"printed output of code cell {i + 1} ({where}: {first.strip()[:60]}):"
+        body = []
+        for name in sorted(set(before) | set(after)):
+            if before.get(name) == after.get(name):
+                continue
+            diff = list(difflib.unified_diff(
+                before.get(name, "").splitlines(), after.get(name, "").splitlines(),
+                fromfile=f"build {name}", tofile=f"again {name}", lineterm="", n=0))
+            if len(diff) > DIFF_LINES:
+                diff = diff[:DIFF_LINES] + [f"… {len(diff) - DIFF_LINES} more diff line(s)"]
+            body += diff
+        diffs.append(head + "".join(f"\n    {line}" for line in body))
+    return diffs
+
+
+# -----------------------------------------------------------------------------
+# glued values compared
 
 
 def _show(mime: str, value) -> str:
-    text = "".join(value) if isinstance(value, list) else str(value)
+    text = _text(value)
     if mime.startswith("image/"):
         return f"<{mime}, sha256 {hashlib.sha256(text.encode()).hexdigest()[:16]}>"
     text = text.replace("\n", "\\n")
@@ -99,14 +268,12 @@ def _show(mime: str, value) -> str:
 
 
 def compare(
-    reference: dict[str, dict[str, str]], again: dict[str, dict[str, str]], ignore: list[str]
+    reference: dict[str, dict[str, str]], again: dict[str, dict[str, str]], ignore: set[str]
 ) -> list[str]:
-    """One line per difference between two sets of glued values (empty when they agree)."""
+    """One line per difference between two sets of glued values (empty when they agree);
+    keys named in `ignore` are left out."""
     diffs = []
-    keys = sorted(set(reference) | set(again))
-    for key in keys:
-        if any(fnmatch.fnmatchcase(key, pattern) for pattern in ignore):
-            continue
+    for key in sorted((set(reference) | set(again)) - set(ignore)):
         if key not in again:
             diffs.append(f"{key}: glued by the build, not by this run")
             continue
@@ -117,7 +284,7 @@ def compare(
         for mime in sorted(set(a) | set(b)):
             if mime not in a or mime not in b:
                 diffs.append(f"{key} [{mime}]: present in only one run")
-            elif a[mime] != b[mime]:
+            elif _text(a[mime]) != _text(b[mime]):
                 diffs.append(
                     f"{key} [{mime}]:\n    build: {_show(mime, a[mime])}\n"
                     f"    again: {_show(mime, b[mime])}"
@@ -126,76 +293,254 @@ def compare(
 
 
 # -----------------------------------------------------------------------------
+# pages, references, execution
+
+
+def is_notebook(page: Path) -> bool:
+    """A MyST Markdown notebook: front matter that names a kernel."""
+    text = page.read_text(encoding="utf-8")
+    if not text.startswith("---"):
+        return False
+    end = text.find("\n---", 3)
+    return end > 0 and "kernelspec:" in text[:end]
+
+
+def reads_records(page: Path) -> bool:
+    return bool(READS_RECORDS.search(page.read_text(encoding="utf-8")))
+
+
+def writes_records(page: Path) -> bool:
+    return bool(WRITES_RECORDS.search(page.read_text(encoding="utf-8")))
+
+
+def in_toc(folder: Path) -> set[Path] | None:
+    """The pages the book's `_toc.yml` lists (the book builds only those), or None when the
+    folder is in no book."""
+    import yaml
+
+    root = next((f for f in [folder.resolve(), *folder.resolve().parents]
+                 if (f / "_toc.yml").is_file()), None)
+    if root is None:
+        return None
+    files: set[Path] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("file", "root") and isinstance(value, str):
+                    files.add((root / value).with_suffix(".md").resolve())
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8")))
+    return files
+
+
+def plan(targets: list[Path]) -> list[Path]:
+    """The pages to execute, in order: the notebooks among `targets` (folders: every `.md` in
+    them that the book's `_toc.yml` lists), pages that write records before pages that read
+    them; a page that reads records brings in every page of its folder that writes them."""
+    pages: list[Path] = []
+    for t in targets:
+        found = sorted(t.glob("*.md")) if t.is_dir() else [t]
+        toc = in_toc(t) if t.is_dir() else None
+        if toc is not None:
+            found = [p for p in found if p.resolve() in toc]
+        pages += [p for p in found if p not in pages and is_notebook(p)]
+    for reader in [p for p in pages if reads_records(p)]:
+        toc = in_toc(reader.parent)
+        for writer in sorted(reader.parent.glob("*.md")):
+            if writer not in pages and writer != reader and is_notebook(writer) \
+                    and writes_records(writer) and not reads_records(writer) \
+                    and (toc is None or writer.resolve() in toc):
+                pages.append(writer)
+    pages = [_short(p) for p in pages]
+    return sorted(pages, key=lambda p: (reads_records(p), not writes_records(p), str(p)))
+
+
+def _short(path: Path) -> Path:
+    """The path relative to the working directory when it is under it (shorter messages)."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def default_reference(page: Path, build: Path) -> Path:
+    """Where the build put the page's executed notebook: under `jupyter_execute`, at the page's
+    path in the book (the folder holding `_config.yml`, else this repository)."""
+    page = page.resolve()
+    root = next((f for f in page.parents if (f / "_config.yml").is_file()), ROOT)
+    try:
+        relative = page.relative_to(root)
+    except ValueError:
+        relative = Path(page.name)
+    return build / "jupyter_execute" / relative.with_suffix(".ipynb")
+
+
+@contextlib.contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Set environment variables (which the kernel inherits) for the duration of the block."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def execute(page: Path, timeout: int, results: Path) -> list[dict]:
+    """Execute the page top to bottom in a fresh kernel, its records going to `results`;
+    return its executed cells."""
+    import jupytext
+    from nbclient import NotebookClient
+
+    nb = jupytext.read(page)
+    kernel = nb.metadata.get("kernelspec", {}).get("name", "python3")
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name=kernel,
+        resources={"metadata": {"path": str(page.resolve().parent)}},
+    )
+    with environment(**{RESULTS_ENV: str(results), BUILD_ENV: "check_reproducible"}):
+        client.execute()
+    return json.loads(json.dumps(nb))["cells"]  # plain dicts, like a notebook read from disk
+
+
+def execute_all(pages: list[Path], timeout: int, results: Path) -> dict[Path, list[dict] | str]:
+    """Execute the pages in order into one results folder: {page: cells, or why it failed}."""
+    runs: dict[Path, list[dict] | str] = {}
+    for page in pages:
+        print(f"executing {page} …", flush=True)
+        try:
+            runs[page] = execute(page, timeout, results)
+        except Exception as err:  # a cell failed, or the kernel died: say which, in one line
+            last = str(err).strip().splitlines()[-1:] or [type(err).__name__]
+            runs[page] = last[0]
+    return runs
+
+
+# -----------------------------------------------------------------------------
 # command line
+
+
+def check_page(page: Path, reference: list[dict] | None, ref_glue: dict, ref_name: str,
+               again: list[dict], ignore: set[str], strict: bool, built: bool = True) -> bool:
+    """Compare one page's run with its reference; print the verdict; True when they agree."""
+    timings = set() if strict else timing_keys(ref_glue)
+    left_out = sorted((timings | ignore) & (set(ref_glue) | set(glue_of_outputs(again))))
+    if not ref_glue:
+        print(f"NOT REPRODUCIBLE: {page}: {ref_name} holds no glued value")
+        return False
+    diffs = compare(ref_glue, glue_of_outputs(again), timings | ignore)
+    if reference is not None:
+        diffs += compare_printed(reference, again, page, built)
+    if left_out:
+        print(f"{page}: left out (timings, --ignore): {', '.join(left_out)}")
+    if diffs:
+        print(f"NOT REPRODUCIBLE: {page} differs from {ref_name} in {len(diffs)} place(s):")
+        for d in diffs:
+            print(f"  {d}")
+        return False
+    printed_note = "" if reference is not None else (
+        " (printed outputs NOT compared: the build kept none, neither in an .ipynb nor in its "
+        "cache; build from an empty cache to compare them)")
+    compared = len(set(ref_glue) - set(left_out))
+    cells = len(code_cells(reference)) if reference is not None else 0
+    print(f"reproducible: {page}: the same {compared} glued value(s) and the printed output "
+          f"of {cells} code cell(s) as {ref_name}{printed_note}")
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="check_reproducible.py",
-        description="Execute a chapter and compare its glued values with the built book's.",
+        description="Execute pages again and compare their glue and printed outputs with the "
+                    "built book's.",
     )
-    parser.add_argument("chapter", type=Path, help="the chapter, e.g. book/01_bigram.md")
+    parser.add_argument("pages", type=Path, nargs="*",
+                        help="pages or folders (default: book/), e.g. book/01_bigram.md")
     parser.add_argument(
         "--reference", type=Path, default=None,
-        help="the build's .glue.json or executed .ipynb (default: under _build/jupyter_execute)",
+        help="the build's executed .ipynb (or .glue.json) for a single page "
+             "(default: under --build)",
     )
+    parser.add_argument("--build", type=Path, default=ROOT / "_build",
+                        help="the build folder holding jupyter_execute/ (default: _build)")
     parser.add_argument(
         "--twice", action="store_true",
-        help="execute the chapter twice and compare the runs (no built book needed)",
+        help="execute the pages twice and compare the runs (no built book needed)",
     )
     parser.add_argument(
-        "--ignore", action="append", default=[], metavar="PATTERN",
-        help="leave out glue keys matching this shell pattern (timings); repeatable",
+        "--ignore", action="append", default=[], metavar="KEY",
+        help="leave out this glue key (by name); repeatable",
     )
-    parser.add_argument(
-        "--strict", action="store_true",
-        help=f"compare timings too (default: leave out keys matching {' '.join(TIMINGS)})",
-    )
+    parser.add_argument("--strict", action="store_true",
+                        help="compare the timings too (the keys declared with timing_keys.K)")
     parser.add_argument(
         "--timeout", type=int, default=900, help="seconds allowed per cell (default: 900)"
     )
     args = parser.parse_args(argv)
-    ignore = args.ignore + ([] if args.strict else TIMINGS)
 
-    chapter: Path = args.chapter
-    if not chapter.is_file():
-        print(f"check_reproducible: no such chapter: {chapter}", file=sys.stderr)
-        return 2
-    if args.twice:
-        reference_name = "a first execution"
-    else:
-        ref_path = args.reference or default_reference(chapter)
-        if not ref_path.is_file():
-            print(f"check_reproducible: no built notebook at {ref_path}: build the book first "
-                  "(make book) or use --twice", file=sys.stderr)
+    targets = args.pages or [ROOT / "book"]
+    for t in targets:
+        if not t.exists():
+            print(f"check_reproducible: no such page or folder: {t}", file=sys.stderr)
             return 2
-        reference_name = str(ref_path)
+    pages = plan(targets)
+    if not pages:
+        print(f"check_reproducible: no executable page in {' '.join(map(str, targets))}",
+              file=sys.stderr)
+        return 2
+    if args.reference is not None and len(pages) != 1:
+        print("check_reproducible: --reference needs exactly one page to execute, not "
+              f"{' '.join(map(str, pages))}", file=sys.stderr)
+        return 2
 
-    try:
-        reference = execute(chapter, args.timeout) if args.twice else load_reference(ref_path)
-        again = execute(chapter, args.timeout)
-    except Exception as err:  # a cell failed, or the kernel died: say which, in one line
-        first = str(err).strip().splitlines()[-1:] or [type(err).__name__]
-        print(f"check_reproducible: {chapter} failed to execute: {first[0]}", file=sys.stderr)
-        return 1
+    references: dict[Path, Path] = {}
+    if not args.twice:
+        for page in pages:
+            ref = args.reference or default_reference(page, args.build)
+            if not ref.is_file():
+                print(f"check_reproducible: no built notebook at {ref}: build the book first "
+                      "(make book) or use --twice", file=sys.stderr)
+                return 2
+            references[page] = ref
 
-    if not reference:
-        print(f"check_reproducible: {reference_name} holds no glued value", file=sys.stderr)
-        return 1
-    diffs = compare(reference, again, ignore)
-    left_out = sorted(k for k in set(reference) | set(again)
-                      if any(fnmatch.fnmatchcase(k, p) for p in ignore))
-    if left_out:
-        print(f"left out (timings or --ignore): {', '.join(left_out)}")
-    if diffs:
-        print(f"NOT REPRODUCIBLE: {chapter} glued {len(diffs)} value(s) differently from "
-              f"{reference_name}:")
-        for d in diffs:
-            print(f"  {d}")
-        return 1
-    compared = len(set(reference) - set(left_out))
-    print(f"reproducible: {chapter} glued the same {compared} value(s) as {reference_name}")
-    return 0
+    with tempfile.TemporaryDirectory(prefix="makemore-reproducible-") as tmp:
+        if args.twice:
+            first = execute_all(pages, args.timeout, Path(tmp) / "first")
+        again = execute_all(pages, args.timeout, Path(tmp) / "again")
+
+    ok = True
+    for page in pages:
+        if args.twice:
+            reference, ref_name, built = first[page], "a first execution", False
+            if isinstance(reference, str):
+                print(f"check_reproducible: {page} failed to execute: {reference}")
+                ok = False
+                continue
+            ref_glue = glue_of_outputs(reference)
+        else:
+            ref_name = str(_short(references[page]))
+            ref_glue, reference = load_build(references[page])
+            built = True
+            if ref_glue and reference is not None and not any(
+                    c.get("outputs") for c in code_cells(reference)):
+                reference = cached_cells(page, args.build)  # replayed from the cache
+                built = False
+        if isinstance(again[page], str):
+            print(f"check_reproducible: {page} failed to execute: {again[page]}")
+            ok = False
+            continue
+        ok &= check_page(page, reference, ref_glue, ref_name, again[page], set(args.ignore),
+                         args.strict, built=built)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -3,16 +3,34 @@
 
 Every result in the book (a loss, a count, a probability, a hyperparameter, a timing) is pasted
 from execution with myst-nb glue, so that the text can never drift from what the code printed.
-This script reads the prose of each `.md` file and lists every number that looks typed: a
-decimal (`2.45`), an integer of three or more digits (`32033`, `32,033`) that is not a year
-nor part of a name (`SHA-256`), scientific notation (`1e-3`), and a number with a multiplier
-(`200k`, `1.5M`, `3x`, `3×`).
+A value typed into code on purpose (a configuration, a lecture's number) is glued too, through
+`makemore.publish.setting` / `quoted`, which label it on the page as *set* or *quoted*. This
+script reads each `.md` file and lists every number that looks typed:
+
+- in prose: a decimal (`2.45`), an integer of three or more digits (`32033`, `32,033`) that is
+  not part of a name (`SHA-256`), scientific notation (`1e-3`), a number with a multiplier
+  (`200k`, `1.5M`, `3x`, `3×`);
+- a number of any size with a unit (`65s`, `120ms`, `5 min`, `2GB`, `17 steps/s`): time,
+  data size, rate. Units that are also words (`us`, `h`, `B`) count only when attached;
+- a percentage of any size (`5%`, `62.4 %`, `5 percent`);
+- a year used as a count (`2000 steps`): a four-digit number from 1900 to 2099 passes only in a
+  citation-like position: `(2015)`, `Bengio et al. 2003`, `Ioffe & Szegedy, 2015`, `in 2022`,
+  `© 2022`, `March 2015` (not followed by a lowercase word, except after `et al.` or `(`);
+- in math (`$...$`, `$$...$$`, `{math}` roles and directives, amsmath environments): the same
+  shapes as prose but for multipliers (`2x` is algebra there), `32{,}033` and `32\\,033` read
+  as thousands, and percentages (`5\\%`);
+- in any role other than glue (`{sup}`, `{abbr}`, a reference's title, ...), the shapes of
+  prose; `{math}` the shapes of math. Not checked: a reference role's target (`{ref}`sec-200``)
+  and code-like roles (`{code}`, `{kbd}`, `{file}`, ...), which are code like inline code;
+- substitutions: a `{{ name }}` whose definition (the page's front matter `substitutions` or
+  `myst: substitutions`, or `parse: myst_substitutions` in the book's `_config.yml`) is a number
+  of any size or holds a typed number, reported at the definition and at each use.
 
 Prose is everything a reader reads as text, including the bodies of directives such as
 admonitions (`{note}`, `{warning}`) and figure captions (`{glue:figure}`). Skipped: the front
-matter, code cells and code blocks, math (`$...$`, `$$...$$`, `{math}`), inline code, roles
-such as {glue:text}`key:.4f`, directive options (`:width: 80%`), link targets, URLs, HTML tags
-and comments, MyST comments (`% ...`), labels (`(label)=`) and cell breaks (`+++`).
+matter (but for substitutions), code cells and code blocks, inline code, glue roles such as
+{glue:text}`key:.4f`, directive options (`:width: 80%`), link targets, URLs, HTML tags and
+comments, MyST comments (`% ...`), labels (`(label)=`) and cell breaks (`+++`).
 
 It is the CI gate of the rule "no number in prose is typed by hand" (see .ci/run); run it on a
 chapter before committing: `.venv/bin/python tools/prose_numbers.py book/02_mlp.md`.
@@ -29,43 +47,102 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 # -----------------------------------------------------------------------------
 # what a number looks like, and what is not prose
 
 FENCE = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})\s*(\{([\w:.-]+)\})?")
-# directives whose body is code, math or data for the machine, not text for the reader
+# directives whose body is code or data for the machine, not text for the reader
 CODE_DIRECTIVES = {
-    "code-cell", "code", "code-block", "sourcecode", "literalinclude", "math", "raw", "include",
-    "glue", "glue:any", "glue:math", "mermaid", "graphviz", "toctree", "tableofcontents",
-    "bibliography", "eval-rst",
+    "code-cell", "code", "code-block", "sourcecode", "literalinclude", "raw", "include",
+    "glue", "glue:any", "glue:math", "glue:md", "glue:text", "mermaid", "graphviz", "toctree",
+    "tableofcontents", "bibliography", "eval-rst",
 }
+MATH_DIRECTIVES = {"math"}
+AMSMATH_BEGIN = re.compile(
+    r"^\s*\\begin\{(equation|multline|gather|align|alignat|flalign|eqnarray)\*?\}"
+)
 OPTION = re.compile(r"^\s*:[\w-]+:(\s|$)")
-ROLE = re.compile(r"\{[\w:.-]+\}`[^`]*`")
+ROLE = re.compile(r"\{([\w:.-]+)\}`([^`]*)`")
+GLUE_ROLES = re.compile(r"^(glue|eval)(:|$)")  # pasted from execution
+CODE_ROLES = {"code", "literal", "samp", "file", "command", "program", "kbd", "envvar",
+              "option", "regexp", "makevar", "mailheader", "mimetype", "newsgroup", "dfn"}
+REFERENCE_ROLES = re.compile(
+    r"^(ref|numref|doc|eq|download|any|term|keyword|token|cite(:\w+)?|external(:.*)?|"
+    r"prf:ref|py:\w+|std:\w+|c:\w+|cpp:\w+|js:\w+|rst:\w+|math:numref)$"
+)
 INLINE_CODE = re.compile(r"`+[^`]*`+")
-INLINE_MATH = re.compile(r"\$[^$]+\$")
+DOLLAR = re.compile(r"(?<!\\)(\$\$?)")
 LINK_TARGET = re.compile(r"\]\([^)]*\)")
 URL = re.compile(r"<?\b(?:https?|ftp|file)://[^\s>)]+>?|\bdoi:\S+|\barXiv:\S+", re.IGNORECASE)
 HTML_COMMENT = re.compile(r"<!--.*?-->")
 HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 LABEL = re.compile(r"^\s*\([\w:.-]+\)=\s*$")
+SUBSTITUTION = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*)\s*(\|[^}]*)?\}\}")
+
+_AMOUNT = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"  # 32,033.5 or 32033 or 2.45
+_NOT_AFTER = r"(?<![\w.])(?<![A-Za-z]-)"  # not inside a word or a name such as SHA-256
 NUMBER = re.compile(
-    r"(?<![\w.])(?<![A-Za-z]-)("  # not inside a word or a name such as SHA-256
+    _NOT_AFTER + r"("
     r"\d+(?:\.\d+)?[eE][-+]?\d+"  # scientific notation: 1e-3, 2.5E4
-    r"|(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[kKMGB]|x|×)"  # a multiplier: 200k, 1.5M, 3x, 3×
+    r"|" + _AMOUNT + r"(?:[kKMGB]|x|×)"  # a multiplier: 200k, 1.5M, 3x, 3×
     r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # thousands separators: 32,033
     r"|\d+\.\d+"  # a decimal: 2.45
     r"|\d{3,}"  # three or more digits: 200
     r")(?![\w.]*\w)"
 )
+# units after a number: with or without a space, but for words that are also units
+UNITS_SPACED = (
+    r"ms|µs|μs|ns|s|secs?|seconds?|mins?|minutes?|hrs?|hours?|days?|"
+    r"[kKMGTP]i?B|bytes?|[kMG]?Hz|[kMGTP]?FLOPS?|it/s|steps?/s|words?/s|names?/s|tokens?/s"
+)
+UNITS_ATTACHED = r"us|h|B"  # `3 us`, `2 h`, `8 B` read as words; `3us`, `2h`, `8B` as units
+UNIT = re.compile(
+    _NOT_AFTER + r"(" + _AMOUNT + r")"
+    r"(?:\s?(?:" + UNITS_SPACED + r")|(?:" + UNITS_ATTACHED + r"))(?![\w/])"
+)
+PERCENT = re.compile(_NOT_AFTER + r"(" + _AMOUNT + r")\s?(?:%|percent\b|per\s+cent\b)")
 YEAR = re.compile(r"(19|20)\d\d")
+MATH_NUMBER = re.compile(
+    r"(?<![\w.])("
+    r"\d+(?:\.\d+)?[eE][-+]?\d+"
+    r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+    r"|\d+\.\d+"
+    r"|\d{3,}"
+    r")(?![\d.]*\d)"
+)
+MATH_PERCENT = re.compile(r"(?<![\w.])(" + _AMOUNT + r")\s*\\%")
+
+# where a year is a year (a citation, a date), not a count
+_NAME = r"[A-Z][\w'’-]*"
+YEAR_BEFORE_STRONG = re.compile(
+    r"(?:\(\s*|\bet al\.?,?\s*\(?"  # (2015), et al. 2003, et al. (2003)
+    r"|" + _NAME + r"\s+(?:&|and)\s+" + _NAME + r",\s*"  # Ioffe & Szegedy, 2015
+    r"|\b(?:January|February|March|April|May|June|July|August|September|October|November"
+    r"|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?\s+"  # March 2015
+    r"|©\s*|\([cC]\)\s*|\b[Cc]opyright\s+)$"  # © 2022
+)
+YEAR_BEFORE_WEAK = re.compile(  # then not followed by a lowercase word: "in 2000 steps"
+    _NAME + r",\s*$"  # Karpathy, 2022
+    r"|\b(?:in|In|since|Since|from|From|until|till|by|circa|around|year|of)\s+$"
+)
+YEAR_AFTER_PAREN = re.compile(r"[a-z]?\s*[),;]")
+LOWERCASE_WORD_NEXT = re.compile(r"\s+[a-z]")
+
+
+class Finding(NamedTuple):
+    lineno: int
+    token: str
+    line: str
+    why: str
 
 
 @dataclass
 class _Fence:
     char: str  # "`", "~" or ":"
     length: int
-    code: bool  # the body is code (skipped) rather than prose (checked)
+    kind: str  # "code" (skipped), "math" or "prose" (checked)
     options: bool = True  # still in the directive's leading `:key: value` options
 
 
@@ -77,17 +154,25 @@ def _closes(stripped: str, fence: _Fence) -> bool:
     )
 
 
-def prose_lines(text: str) -> Iterator[tuple[int, str]]:
-    """Yield (line_number, line) for every line of `text` that a reader reads as prose."""
-    lines = text.splitlines()
-    i = 0
-    if lines and lines[0].strip() == "---":  # YAML front matter
-        i = 1
-        while i < len(lines) and lines[i].strip() != "---":
-            i += 1
+def _front_matter_end(lines: list[str]) -> int:
+    """The index of the first line after the YAML front matter (0 when there is none)."""
+    if not lines or lines[0].strip() != "---":
+        return 0
+    i = 1
+    while i < len(lines) and lines[i].strip() != "---":
         i += 1
+    return i + 1
+
+
+def prose_lines(text: str) -> Iterator[tuple[int, str, str]]:
+    """Yield (line_number, line, kind) for every line of `text` a reader reads: kind "prose"
+    for text, "math" for a line of a display math block, a {math} directive or an amsmath
+    environment. A blank line yields kind "break" (the end of a paragraph)."""
+    lines = text.splitlines()
+    i = _front_matter_end(lines)
     stack: list[_Fence] = []  # open fences, innermost last
     in_math = in_comment = in_yaml_options = False
+    amsmath_end: str | None = None
     while i < len(lines):
         line = lines[i]
         stripped = line.strip()
@@ -95,10 +180,11 @@ def prose_lines(text: str) -> Iterator[tuple[int, str]]:
         top = stack[-1] if stack else None
         if top is not None and _closes(stripped, top):
             stack.pop()
+            yield i, "", "break"
             continue
-        if top is not None and top.code:
+        if top is not None and top.kind == "code":
             continue
-        if top is not None and top.options:  # the head of a prose directive's body
+        if top is not None and top.options:  # the head of a directive's body
             if in_yaml_options:
                 in_yaml_options = stripped != "---"
                 continue
@@ -108,39 +194,226 @@ def prose_lines(text: str) -> Iterator[tuple[int, str]]:
             if OPTION.match(line):
                 continue
             top.options = False
-        m = FENCE.match(line)
-        if m and not in_math and not in_comment:
-            marker, name = m.group(1), m.group(3)
-            code = name is None or name in CODE_DIRECTIVES
-            if marker[0] == ":" and name is None:
-                code = False  # a bare ::: block is a div of prose
-            stack.append(_Fence(marker[0], len(marker), code, options=name is not None))
+        if top is not None and top.kind == "math":
+            yield i, line, "math"
             continue
-        if in_math:
+        m = FENCE.match(line)
+        if m and not in_math and not in_comment and amsmath_end is None:
+            marker, name = m.group(1), m.group(3)
+            kind = "code" if name is None or name in CODE_DIRECTIVES else "prose"
+            if name in MATH_DIRECTIVES:
+                kind = "math"
+            if marker[0] == ":" and name is None:
+                kind = "prose"  # a bare ::: block is a div of prose
+            stack.append(_Fence(marker[0], len(marker), kind, options=name is not None))
+            yield i, "", "break"
+            continue
+        if amsmath_end is not None:
+            if amsmath_end in stripped:
+                amsmath_end = None
+            yield i, line, "math"
+        elif in_math:
             in_math = not stripped.endswith("$$")
+            yield i, line, "math"
         elif stripped.startswith("$$"):
             in_math = not (stripped.endswith("$$") and len(stripped) >= 4)
+            yield i, line, "math"
+        elif (ams := AMSMATH_BEGIN.match(line)) is not None:
+            end = f"\\end{{{ams.group(1)}"
+            if end not in stripped:
+                amsmath_end = end
+            yield i, line, "math"
         elif in_comment:
             in_comment = "-->" not in stripped
         elif stripped.startswith("<!--") and "-->" not in stripped:
             in_comment = True
         elif stripped.startswith("%") or stripped.startswith("+++") or LABEL.match(line):
             pass
+        elif not stripped:
+            yield i, "", "break"
         else:
-            yield i, line
+            yield i, line, "prose"
 
 
-def find(text: str) -> Iterator[tuple[int, str, str]]:
-    """Yield (line_number, number, line) for every hand-typed number in the prose of `text`."""
-    for lineno, line in prose_lines(text):
+# -----------------------------------------------------------------------------
+# finding numbers in a piece of prose or math
+
+
+def _year_is_cited(text: str, start: int, end: int) -> bool:
+    """A four-digit year in a citation-like position, not a count (`2000 steps`)."""
+    before, after = text[:start], text[end:]
+    if YEAR_BEFORE_STRONG.search(before):
+        return not before.rstrip().endswith("(") or bool(YEAR_AFTER_PAREN.match(after))
+    if YEAR_BEFORE_WEAK.search(before):
+        return not LOWERCASE_WORD_NEXT.match(after)
+    return False
+
+
+def scan_prose(text: str) -> list[tuple[int, str, str]]:
+    """(start, token, why) for every typed number in a piece of prose."""
+    hits: list[tuple[int, int, str, str]] = []
+    for m in NUMBER.finditer(text):
+        token = m.group(1)
+        if YEAR.fullmatch(token):
+            if _year_is_cited(text, m.start(1), m.end(1)):
+                continue
+            hits.append((m.start(1), m.end(1), token, "a year-like number used as a count"))
+        else:
+            hits.append((m.start(1), m.end(1), token, "a number"))
+    for m in UNIT.finditer(text):
+        token = m.group(0)
+        if YEAR.fullmatch(m.group(1)) and token.endswith("s") and token[4:] == "s":
+            continue  # a decade: the 1990s
+        hits.append((m.start(), m.end(), token, "a number with a unit"))
+    for m in PERCENT.finditer(text):
+        hits.append((m.start(), m.end(), m.group(0), "a percentage"))
+    return _no_overlaps(hits)
+
+
+def scan_math(text: str) -> list[tuple[int, str, str]]:
+    """(start, token, why) for every typed number in a piece of LaTeX math."""
+    text = text.replace("{,}", ",")
+    text = re.sub(r"(\d)\\[,!;: ](\d{3})\b", r"\1,\2", text)  # 32\,033
+    hits = [(m.start(1), m.end(1), m.group(1), "a number in math")
+            for m in MATH_NUMBER.finditer(text)]
+    hits += [(m.start(), m.end(), m.group(0), "a percentage in math")
+             for m in MATH_PERCENT.finditer(text)]
+    return _no_overlaps(hits)
+
+
+def _no_overlaps(hits: list[tuple[int, int, str, str]]) -> list[tuple[int, str, str]]:
+    """One hit per stretch of text: the longest token where two overlap."""
+    kept: list[tuple[int, int, str, str]] = []
+    for hit in sorted(hits, key=lambda h: (h[0], -(h[1] - h[0]))):
+        if kept and hit[0] < kept[-1][1]:
+            continue
+        kept.append(hit)
+    return [(start, token, why) for start, _, token, why in kept]
+
+
+def scan_role(name: str, content: str) -> list[tuple[int, str, str]]:
+    """Typed numbers in a role's content: none for glue, code and reference targets."""
+    if GLUE_ROLES.match(name) or name in CODE_ROLES:
+        return []
+    if name == "math":
+        return [(s, t, f"{w} ({{math}} role)") for s, t, w in scan_math(content)]
+    if REFERENCE_ROLES.match(name):
+        if "<" not in content:
+            return []  # a bare target: a label, a document, a citation key
+        content = content[: content.rindex("<")]  # the title the reader sees
+    return [(s, t, f"{w} (in a {{{name}}} role)") for s, t, w in scan_prose(content)]
+
+
+def _blank(text: str, m: re.Match) -> str:
+    return text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+
+
+# -----------------------------------------------------------------------------
+# substitutions
+
+
+def _yaml(text: str) -> dict:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def substitutions_of(text: str) -> dict[str, object]:
+    """The substitutions a page defines in its front matter (`substitutions`, or under
+    `myst:`), name -> value."""
+    lines = text.splitlines()
+    end = _front_matter_end(lines)
+    if not end:
+        return {}
+    meta = _yaml("\n".join(lines[1 : end - 1]))
+    subs = dict(meta.get("substitutions") or {})
+    myst = meta.get("myst")
+    if isinstance(myst, dict):
+        subs.update(myst.get("substitutions") or {})
+    return subs
+
+
+def book_substitutions(path: Path) -> dict[str, object]:
+    """Substitutions the book defines for every page: `parse: myst_substitutions` in the
+    `_config.yml` of the nearest folder above `path` that has one."""
+    for folder in path.resolve().parents:
+        config = folder / "_config.yml"
+        if config.is_file():
+            parse = _yaml(config.read_text(encoding="utf-8")).get("parse") or {}
+            subs = parse.get("myst_substitutions") if isinstance(parse, dict) else None
+            return dict(subs) if isinstance(subs, dict) else {}
+    return {}
+
+
+def _typed_value(value: object) -> str | None:
+    """Why a substitution's value is a typed number, or None when it is not."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return f"a substitution defined as the number {value!r}"
+    if isinstance(value, str):
+        if re.fullmatch(r"\s*[-+]?" + _AMOUNT + r"\s*", value):
+            return f"a substitution defined as the number {value.strip()!r}"
+        if scan_prose(value):
+            return f"a substitution defined with a typed number: {value.strip()!r}"
+    return None
+
+
+# -----------------------------------------------------------------------------
+# a page
+
+
+def find(text: str, substitutions: dict[str, object] | None = None) -> Iterator[Finding]:
+    """Yield a Finding (line_number, token, line, why) for every hand-typed number in `text`.
+
+    `substitutions` adds to the ones the page's front matter defines (the book's own)."""
+    subs = dict(substitutions or {})
+    subs.update(substitutions_of(text))
+    typed = {name: why for name, value in subs.items() if (why := _typed_value(value))}
+    lines = text.splitlines()
+    for lineno, line in enumerate(lines[: _front_matter_end(lines)], start=1):
+        m = re.match(r"\s*([A-Za-z_][\w.-]*)\s*:", line)
+        if m and m.group(1) in typed and m.group(1) in substitutions_of(text):
+            yield Finding(lineno, m.group(1), line.strip(), typed[m.group(1)])
+
+    math_open: str | None = None  # an inline `$` or `$$` left open on an earlier line
+    for lineno, line, kind in prose_lines(text):
+        if kind == "break":
+            math_open = None
+            continue
+        if kind == "math":
+            for _, token, why in scan_math(line):
+                yield Finding(lineno, token, line.strip(), why)
+            continue
+        found: list[tuple[int, str, str]] = []
         clean = HTML_COMMENT.sub(" ", line)
-        for pattern in (ROLE, INLINE_CODE, INLINE_MATH, LINK_TARGET, URL, HTML_TAG):
-            clean = pattern.sub(" ", clean)
-        for m in NUMBER.finditer(clean):
-            token = m.group(1)
-            if YEAR.fullmatch(token):
-                continue  # a year, as in a citation
-            yield lineno, token, line.strip()
+        for m in SUBSTITUTION.finditer(clean):
+            if m.group(1) in typed:
+                found.append((m.start(), m.group(0), typed[m.group(1)]))
+        while (m := ROLE.search(clean)) is not None:
+            found += [(m.start() + s, t, w) for s, t, w in scan_role(m.group(1), m.group(2))]
+            clean = _blank(clean, m)
+        for pattern in (INLINE_CODE, LINK_TARGET, URL, HTML_TAG):
+            clean = pattern.sub(lambda m: " " * (m.end() - m.start()), clean)
+        # inline math, which may open on one line and close on another in the same paragraph
+        position = 0
+        for piece in DOLLAR.split(clean):
+            if piece in ("$", "$$"):
+                if math_open is None:
+                    math_open = piece
+                elif math_open == piece:
+                    math_open = None
+            elif math_open is not None:
+                found += [(position + s, t, w) for s, t, w in scan_math(piece)]
+            else:
+                found += [(position + s, t, w) for s, t, w in scan_prose(piece)]
+            position += len(piece)
+        for _, token, why in sorted(found):
+            yield Finding(lineno, token, line.strip(), why)
 
 
 # -----------------------------------------------------------------------------
@@ -166,9 +439,9 @@ def main(argv: list[str]) -> int:
         return 2
     found = 0
     for f in files:
-        for lineno, token, line in find(f.read_text(encoding="utf-8")):
+        for lineno, token, line, why in find(f.read_text(encoding="utf-8"), book_substitutions(f)):
             found += 1
-            print(f"{f}:{lineno}: {token}    | {line[:120]}")
+            print(f"{f}:{lineno}: {token}    ({why}) | {line[:120]}")
     print(f"{found} hand-typed number(s) in the prose of {len(files)} file(s)")
     return 1 if found else 0
 

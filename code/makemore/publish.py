@@ -78,7 +78,7 @@ def glue_losses(prefix: str, losses: dict[str, float]) -> dict[str, float]:
 TIMING_PREFIX = "timing_keys."
 
 
-def timing(key: str, seconds: float) -> float:
+def timing(key: str, seconds: float) -> None:
     """Glue a wall-clock measurement under `key`, and declare it a timing.
 
     A timing differs on every run, so tools/check_reproducible.py must leave it out, by name.
@@ -86,8 +86,8 @@ def timing(key: str, seconds: float) -> float:
     notebook carries the exact list of its timing keys, one declaration each (one key glued
     twice is a duplicate, which myst-nb warns about, and `-W` fails, so the list cannot be
     re-glued under a single key on every call). `seconds` is glued as a float, in the unit the
-    key names (seconds unless it says otherwise, as `t_cat_ms`). Returns `seconds`.
+    key names (seconds unless it says otherwise, as `t_cat_ms`). Returns nothing, so that a
+    call ending a cell prints nothing (a printed time would differ on every run).
     """
     glue(key, float(seconds), display=False)
     glue(TIMING_PREFIX + key, key, display=False)
-    return seconds

@@ -76,3 +76,75 @@ def test_a_glued_source_without_pasted_values_is_a_problem(driver, synthetic_sit
     problems = sitecheck.check_page(driver, url + "missing-page.html", source)
     assert "the source uses {glue:text} but no glued value is on the page" in problems
     assert "the source uses {glue:figure} but no image is on the page" in problems
+
+
+# ---------------------------------------------------------------------------- figures and values
+FIGURE_HASH = "ab" * 32  # myst-nb names a glued figure's image by its sha256
+FIGURES_PAGE = """<!doctype html><html><body><main><article>
+<h1>A page with glued figures</h1>
+<p>The loss is <span class="pasted-text">2.1234</span>.</p>
+<figure id="fig-a"><img src="{h}.png" alt="a"><figcaption>A.</figcaption></figure>
+<figure id="fig-b"><img src="{h}.png" alt="b"><figcaption>B.</figcaption></figure>
+<figure id="fig-static"><img src="opaque.png" alt="not glued"></figure>
+<div class="cell_output"><figure><img src="{h}.png" alt="a cell's own output"></figure></div>
+<table><tr><th>model</th><th>dev</th></tr><tr><td>mlp</td><td>2.1664</td></tr></table>
+</article></main></body></html>"""
+SOURCE_TWO_FIGURES = """# A page with glued figures
+The loss is {glue:text}`loss:.4f`.
+```{glue:figure} fig_a
+:name: fig-a
+A.
+```
+:::{glue:figure} fig_b
+B.
+:::
+"""
+
+
+@pytest.fixture(scope="module")
+def page_copies(synthetic_site):
+    """Write a copy of FIGURES_PAGE with one defect injected; return its URL."""
+    url, folder = synthetic_site
+    Image.new("RGB", (40, 20), (255, 255, 255)).save(folder / f"{FIGURE_HASH}.png")
+
+    def copy(name: str, old: str = "", new: str = "") -> str:
+        html = FIGURES_PAGE.replace("{h}", FIGURE_HASH)
+        assert old in html
+        (folder / name).write_text(html.replace(old, new, 1), encoding="utf-8")
+        return url + name
+
+    return copy
+
+
+def test_glued_figures_are_counted_against_the_source(driver, page_copies):
+    good = page_copies("figures.html")
+    assert sitecheck.check_page(driver, good, SOURCE_TWO_FIGURES) == []
+    # a figure the page lost: one directive more in the source than figures on the page
+    lost = page_copies("figure-lost.html", '<figure id="fig-b">', '<div id="fig-b">')
+    assert sitecheck.check_page(driver, lost, SOURCE_TWO_FIGURES) == [
+        "the source has 2 {glue:figure} directive(s) but the article shows 1 glued figure(s)"]
+    # a glued figure the source does not account for
+    extra = SOURCE_TWO_FIGURES.replace(":::{glue:figure} fig_b", ":::{note}")
+    assert sitecheck.check_page(driver, good, extra) == [
+        "the source has 1 {glue:figure} directive(s) but the article shows 2 glued figure(s)"]
+
+
+@pytest.mark.parametrize(
+    "name, old, new, expected",
+    [
+        ("nan", "2.1234", "nan", 'a glued value is not a finite number: nan (after "…The loss is '),
+        ("minus-inf", "2.1234", "-inf", "a glued value is not a finite number: -inf"),
+        ("mixed", "2.1234", "Inf or NaN", "a glued value is not a finite number: Inf or NaN"),
+        ("table", "<td>2.1664</td>", "<td>inf</td>", "a table cell is not a finite number: inf"),
+    ],
+)
+def test_a_pasted_value_that_is_not_finite_is_a_problem(driver, page_copies, name, old, new,
+                                                         expected):
+    page = page_copies(f"nonfinite-{name}.html", old, new)  # one file each: no browser cache
+    problems = sitecheck.check_page(driver, page, SOURCE_TWO_FIGURES)
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+def test_words_that_contain_nan_or_inf_are_fine(driver, page_copies):
+    page = page_copies("words.html", "2.1234", "infinite, inflation, nanoGPT, banana")
+    assert sitecheck.check_page(driver, page, SOURCE_TWO_FIGURES) == []

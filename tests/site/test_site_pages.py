@@ -64,3 +64,20 @@ def test_screenshots_in_light_and_dark_mode(site, site_url, driver, tmp_path):
             path = out / f"{Path(page).stem}-{theme}.png"
             sitecheck.screenshot(driver, site_url + page, path, theme)
             assert path.stat().st_size > 0
+
+
+def test_results_json_holds_the_models_the_results_page_shows(site):
+    """<site>/results.json (_ext/results_json.py): every row stamped with the build that
+    recorded it, and every loss the one the results page shows."""
+    import json
+    import re
+
+    payload = json.loads((site / "results.json").read_text(encoding="utf-8"))
+    assert payload["format"] == "makemore-results" and payload["build"]
+    rows = payload["rows"]
+    assert rows and all(row["build"] for row in rows), "a row without the build that recorded it"
+    page = re.sub(r"<[^>]+>", " ", (site / "book" / "results.html").read_text(encoding="utf-8"))
+    shown = set(re.findall(r"\d+\.\d{4}", page))
+    missing = [f"{r['key']} {r['split']} {r['loss']:.4f}" for r in rows
+               if f"{r['loss']:.4f}" not in shown]
+    assert not missing, f"results.json rows not on the results page: {missing}"
