@@ -34,6 +34,7 @@ book: $(VENV) data
 	@hash=$$($(CODE_HASH) | cut -d' ' -f1); \
 	if [ "$$(cat $(STAMP) 2>/dev/null)" != "$$hash" ]; then \
 		echo "code/ changed: re-executing every chapter"; rm -rf $(CACHE) $(DOCTREES); fi; \
+	export MAKEMORE_BUILD_ID=$$(date +%Y%m%dT%H%M%S)-$$$$; \
 	$(PY) tools/execute_book.py --cache $(CACHE) && \
 	.venv/bin/jupyter-book build . -W -n --keep-going && echo $$hash > $(STAMP)
 
