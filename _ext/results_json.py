@@ -52,9 +52,7 @@ def new_build_id(app: Sphinx, config: Config) -> None:
     from makemore import results
 
     if not os.environ.get(results.BUILD_ENV):
-        # `make book` sets one id for tools/execute_book.py and this build; otherwise make one
-    os.environ.setdefault(results.BUILD_ENV,
-                          f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}")
+        os.environ[results.BUILD_ENV] = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
 
 
 def rendered_glue(app: Sphinx) -> dict[str, dict[str, str]]:
