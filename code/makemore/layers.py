@@ -25,10 +25,6 @@ Conventions that differ from torch.nn, on purpose, as in the lectures:
 - `BatchNorm1d` also accepts (B, T, C) input and normalises over B and T (Part 5 needs this);
   torch.nn.BatchNorm1d expects channels in the middle, (B, C, T).
 
-Two savings on the manual path, the same maths with different rounding: tanh(x) is computed as
-2 sigmoid(2x) - 1 (torch's CPU tanh kernel is not vectorised, sigmoid is), and a Linear that
-feeds a Tanh doubles its output for free inside `addmm` (its alpha and beta).
-
 References:
 - Ioffe & Szegedy, "Batch Normalization", 2015. https://arxiv.org/abs/1502.03167
 - He et al., "Delving Deep into Rectifiers" (Kaiming init), 2015. https://arxiv.org/abs/1502.01852
@@ -180,7 +176,6 @@ class Linear(Module):
             b = (torch.zeros(fan_out) if bias_scale is None
                  else torch.randn(fan_out, generator=g) * bias_scale)
             self.bias = b.requires_grad_(True)
-        self.out_scale = 1  # the manual path: 2 when a Tanh follows (it wants 2 x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = x @ self.weight  # (..., fan_out)
@@ -210,14 +205,10 @@ class Linear(Module):
             self._m_src = x
             self._m_x = x if self._m_rows is None else x.reshape(self._m_rows)  # (N, fan_in)
             self._m_xT = self._m_x.t()
-        x2 = self._m_x
-        k = self.out_scale
         if self.bias is not None:
-            torch.addmm(self.bias, x2, self.weight, beta=k, alpha=k, out=self._m_out)
+            torch.addmm(self.bias, self._m_x, self.weight, out=self._m_out)
         else:
-            torch.mm(x2, self.weight, out=self._m_out)
-            if k != 1:
-                self._m_out.mul_(k)
+            torch.mm(self._m_x, self.weight, out=self._m_out)
         return self._m_out_view
 
     def bwd(self, dout: torch.Tensor, need_dx: bool = True) -> torch.Tensor | None:
@@ -244,71 +235,107 @@ class BatchNorm1d(Module):
     torch.nn.BatchNorm1d: the biased variance normalises, the unbiased one is tracked.
     `unbiased=True` normalises with the unbiased variance (Bessel's correction), as the
     lecture's Part 4 does; `makemore.mlp` uses Part 3's own variant, `StdBatchNorm1d`.
+
+    For (B, T, C) input the statistics are taken over B and T (`dims="batch_time"`, what Part 5
+    arrives at). `dims="batch"` reproduces the bug Part 5 finds in its own layer first: the
+    mean and variance over dim 0 only, so each of the T `positions` gets statistics of its own
+    from B examples, and the running statistics are (T, C) (the lecture's were (1, T, C)).
     """
 
     param_names = ("gamma", "beta")
     buffer_names = ("running_mean", "running_var")
 
     def __init__(self, dim: int, eps: float = 1e-5, momentum: float = 0.1,
-                 unbiased: bool = False):
+                 unbiased: bool = False, dims: str = "batch_time", positions: int | None = None):
+        if dims not in ("batch_time", "batch"):
+            raise ValueError(f"dims must be 'batch_time' or 'batch', not {dims!r}")
+        if (dims == "batch") != (positions is not None):
+            raise ValueError("dims='batch' (statistics per position) needs `positions`, "
+                             "and only it")
         self.eps = eps
         self.momentum = momentum  # weight of the newest batch in the running averages
         self.unbiased = unbiased
+        self.dims = dims
         self.gamma = torch.ones(dim, requires_grad=True)  # learnable gain
         self.beta = torch.zeros(dim, requires_grad=True)  # learnable bias
-        self.running_mean = torch.zeros(dim)  # buffers: updated by forward, not by gradients
-        self.running_var = torch.ones(dim)
-        self.out_scale = 1  # the manual path: 2 when a Tanh follows
+        stats = (dim,) if positions is None else (positions, dim)  # one per position: the bug
+        self.running_mean = torch.zeros(stats)  # buffers: updated by forward, not by gradients
+        self.running_var = torch.ones(stats)
+
+    def _per_position(self, shape: tuple[int, ...]) -> bool:
+        """True for the bug's statistics (over dim 0 only); checks the input fits them."""
+        if self.dims == "batch_time":
+            return False
+        T, C = self.running_mean.shape
+        if tuple(shape[1:]) != (T, C):
+            raise ValueError(f"dims='batch' expects (B, {T}, {C}) input, not {tuple(shape)}")
+        return True
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        dims = (0,) if x.ndim == 2 else (0, 1)  # (B, C) or (B, T, C): statistics per C
+        per_position = self._per_position(x.shape)  # the bug: statistics per (t, c)
+        dims = (0,) if x.ndim == 2 or per_position else (0, 1)  # (B, C) or (B, T, C)
         if self.training:
-            n = x.numel() // x.shape[-1]
-            xmean = x.mean(dims, keepdim=True)  # (1, C) or (1, 1, C)
+            n = x.shape[0] if per_position else x.numel() // x.shape[-1]
+            xmean = x.mean(dims, keepdim=True)  # (1, C), (1, 1, C), or (1, T, C) per position
             xvar = x.var(dims, keepdim=True, unbiased=self.unbiased)
             with torch.no_grad():
                 m = self.momentum
                 unbiased = xvar if self.unbiased else xvar * (n / max(n - 1, 1))
-                self.running_mean.mul_(1 - m).add_(xmean.flatten(), alpha=m)
-                self.running_var.mul_(1 - m).add_(unbiased.flatten(), alpha=m)
+                stats = self.running_mean.shape
+                self.running_mean.mul_(1 - m).add_(xmean.reshape(stats), alpha=m)
+                self.running_var.mul_(1 - m).add_(unbiased.reshape(stats), alpha=m)
         else:
             xmean, xvar = self.running_mean, self.running_var
         xhat = (x - xmean) / torch.sqrt(xvar + self.eps)  # unit variance per feature
         return self.gamma * xhat + self.beta
 
+    # The manual path works on an (n, k) matrix: rows are what the statistics average over,
+    # columns the features that get statistics of their own. (N, C) with N = B or B * T; for
+    # the bug (statistics per position), (B, T * C), and gamma and beta broadcast over T.
     def prepare(self, shape: tuple[int, ...], like: torch.Tensor) -> tuple[int, ...]:
         c = shape[-1]
-        n = math.prod(shape[:-1])
+        per_position = self._m_pp = self._per_position(shape)
+        n = shape[0] if per_position else math.prod(shape[:-1])
+        k = math.prod(shape[1:]) if per_position else c
         d = (n - 1) if self.unbiased else n  # the variance's divisor
         self._m_n, self._m_d = n, d
         self._m_3d = len(shape) > 2
-        self._m_mean, self._m_var, self._m_inv = (_empty(like, 1, c) for _ in range(3))
-        self._m_scale = _empty(like, 1, c)
-        self._m_xhat, self._m_out, self._m_tmp, self._m_dx = (_empty(like, n, c)
+        self._m_mean, self._m_var, self._m_inv = (_empty(like, 1, k) for _ in range(3))
+        self._m_scale = _empty(like, 1, k)
+        self._m_xhat, self._m_out, self._m_tmp, self._m_dx = (_empty(like, n, k)
                                                               for _ in range(4))
         self._m_mean_row = _full(like, 1.0 / n, 1, n)
         self._m_var_row = _full(like, 1.0 / d, 1, n)
         self._m_ones = _full(like, 1.0, 1, n)
         self._m_bessel = n / max(n - 1, 1)  # the running variance is the unbiased one
-        self._m_gamma = self.gamma.view(1, -1)
-        self._m_k = _full(like, float(self.out_scale))  # a 0-dim tensor: no conversion per call
+        stats = self.running_mean.shape  # (C,), or (T, C) per position
+        self._m_mean_r, self._m_var_r = self._m_mean.view(stats), self._m_var.view(stats)
+        if per_position:  # the affine map and the scale of dx broadcast gamma over T
+            self._m_gamma, self._m_stats = self.gamma, (-1, c)
+            self._m_xhat_a, self._m_out_a = self._m_xhat.view(shape), self._m_out.view(shape)
+            self._m_inv_a, self._m_scale_a = self._m_inv.view(stats), self._m_scale.view(stats)
+            self._m_s1, self._m_s2 = _empty(like, 1, k), _empty(like, 1, k)  # sums per column
+        else:
+            self._m_gamma = self.gamma.view(1, -1)
+            self._m_xhat_a, self._m_out_a = self._m_xhat, self._m_out
+            self._m_inv_a, self._m_scale_a = self._m_inv, self._m_scale
         self.bind_grads()
         return shape
 
     def bind_grads(self) -> None:
         self._m_gbeta = self.beta.grad.view(1, -1)
         self._m_ggamma = self.gamma.grad.view(1, -1)
+        if not self._m_pp:  # the column sums are the gradients of beta and gamma themselves
+            self._m_s1, self._m_s2 = self._m_gbeta, self._m_ggamma
 
     def fwd(self, x: torch.Tensor) -> torch.Tensor:
-        x2 = x.reshape(self._m_out.shape) if self._m_3d else x  # (N, C)
+        x2 = x.reshape(self._m_out.shape) if self._m_3d else x  # (n, k)
         mean, var, inv, xhat, out = (self._m_mean, self._m_var, self._m_inv, self._m_xhat,
                                      self._m_out)
         if not self.training:  # eval: the running statistics, a fixed affine map
-            torch.add(self.running_var, self.eps, out=inv.view(-1)).rsqrt_()
-            torch.sub(x2, self.running_mean, out=xhat).mul_(inv)
-            torch.addcmul(self.beta, self.gamma, xhat, out=out)
-            if self.out_scale != 1:
-                out.mul_(self.out_scale)
+            torch.add(self.running_var.view(1, -1), self.eps, out=inv).rsqrt_()
+            torch.sub(x2, self.running_mean.view(1, -1), out=xhat).mul_(inv)
+            torch.addcmul(self.beta, self.gamma, self._m_xhat_a, out=self._m_out_a)
             return out.view(x.shape) if self._m_3d else out
         torch.mm(self._m_mean_row, x2, out=mean)  # (1, C): the mean over rows, as one mm
         torch.sub(x2, mean, out=xhat)  # centred
@@ -316,37 +343,45 @@ class BatchNorm1d(Module):
         torch.mm(self._m_var_row, out, out=var)  # (1, C): the variance
         torch.add(var, self.eps, out=inv).rsqrt_()  # 1 / sqrt(var + eps)
         xhat.mul_(inv)
-        torch.addcmul(self.beta, self.gamma, xhat, out=out)
-        if self.out_scale != 1:
-            out.mul_(self._m_k)
+        torch.addcmul(self.beta, self.gamma, self._m_xhat_a, out=self._m_out_a)
         m = self.momentum
-        self.running_mean.lerp_(mean.view(-1), m)
+        self.running_mean.lerp_(self._m_mean_r, m)
         if not self.unbiased:
             var.mul_(self._m_bessel)
-        self.running_var.lerp_(var.view(-1), m)
+        self.running_var.lerp_(self._m_var_r, m)
         return out.view(x.shape) if self._m_3d else out
 
     def bwd(self, dout: torch.Tensor, need_dx: bool = True) -> torch.Tensor | None:
         # y = gamma * xhat + beta, xhat = (x - mean) * inv, inv = (var + eps)^(-1/2), var a sum
         # of squares over d (n, or n - 1 with Bessel's correction):
         # dx = gamma * inv * (dout - sum(dout) / n - xhat * sum(dout * xhat) / d)
+        # With the bug's statistics the sums run over the rows of each column (each position),
+        # and dbeta, dgamma add those column sums up over the positions.
         d2 = dout.reshape(self._m_out.shape) if self._m_3d else dout
-        torch.mm(self._m_ones, d2, out=self._m_gbeta)  # dbeta, (1, C)
+        s1, s2 = self._m_s1, self._m_s2
+        torch.mm(self._m_ones, d2, out=s1)  # sum(dout) per column: dbeta, (1, C)
         torch.mul(d2, self._m_xhat, out=self._m_tmp)
-        torch.mm(self._m_ones, self._m_tmp, out=self._m_ggamma)  # dgamma, (1, C)
+        torch.mm(self._m_ones, self._m_tmp, out=s2)  # sum(dout * xhat): dgamma, (1, C)
+        if self._m_pp:
+            torch.sum(s1.view(self._m_stats), 0, keepdim=True, out=self._m_gbeta)
+            torch.sum(s2.view(self._m_stats), 0, keepdim=True, out=self._m_ggamma)
         if not need_dx:
             return None
         dx = self._m_dx
         if self.training:  # the batch statistics depend on every row: two more terms
-            torch.addcmul(d2, self._m_xhat, self._m_ggamma, value=-1.0 / self._m_d, out=dx)
-            dx.add_(self._m_gbeta, alpha=-1.0 / self._m_n)
+            torch.addcmul(d2, self._m_xhat, s2, value=-1.0 / self._m_d, out=dx)
+            dx.add_(s1, alpha=-1.0 / self._m_n)
         else:
             dx.copy_(d2)
-        dx.mul_(torch.mul(self._m_gamma, self._m_inv, out=self._m_scale))
+        torch.mul(self._m_gamma, self._m_inv_a, out=self._m_scale_a)
+        dx.mul_(self._m_scale)
         return dx.view(dout.shape) if self._m_3d else dx
 
     def __repr__(self) -> str:
-        return f"BatchNorm1d({self.gamma.numel()}, eps={self.eps}, momentum={self.momentum})"
+        bug = "" if self.dims == "batch_time" else (f", dims='batch', "
+                                                    f"positions={len(self.running_mean)}")
+        return (f"BatchNorm1d({self.gamma.numel()}, eps={self.eps}, momentum={self.momentum}"
+                f"{bug})")
 
 
 class StdBatchNorm1d(Module):
@@ -368,7 +403,6 @@ class StdBatchNorm1d(Module):
         self.bias = torch.zeros((1, dim), requires_grad=True)
         self.running_mean = torch.zeros((1, dim))
         self.running_std = torch.ones((1, dim))
-        self.out_scale = 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training:
@@ -393,7 +427,6 @@ class StdBatchNorm1d(Module):
         self._m_ones = _full(like, 1.0, 1, B)
         self._m_running = [self.running_mean, self.running_std]
         self._m_batch = [self._m_mean, self._m_std]
-        self._m_k = _full(like, float(self.out_scale))  # a 0-dim tensor: no conversion per call
         self.bind_grads()
         return shape
 
@@ -406,8 +439,6 @@ class StdBatchNorm1d(Module):
             torch.add(self.running_std, self.eps, out=std)
             torch.sub(x, self.running_mean, out=xhat).div_(std)
             torch.addcmul(self.bias, self.gain, xhat, out=out)
-            if self.out_scale != 1:
-                out.mul_(self.out_scale)
             return out
         torch.mm(self._m_mean_row, x, out=mean)  # (1, C); mm beats mean(0) here
         x.sub_(mean)  # centred, in the input's buffer (the Linear before keeps its own input)
@@ -417,8 +448,6 @@ class StdBatchNorm1d(Module):
         s = std if self.eps == 0 else std + self.eps
         torch.div(x, s, out=xhat)
         torch.addcmul(self.bias, self.gain, xhat, out=out)
-        if self.out_scale != 1:
-            out.mul_(self._m_k)
         torch._foreach_lerp_(self._m_running, self._m_batch, self.momentum)  # running stats
         return out
 
@@ -449,25 +478,15 @@ class StdBatchNorm1d(Module):
 
 
 class Tanh(Module):
-    in_scaled = False  # the manual path: True when the layer before hands over 2x
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.tanh(x)
 
     def prepare(self, shape: tuple[int, ...], like: torch.Tensor) -> tuple[int, ...]:
         self._m_h, self._m_tmp = _empty(like, *shape), _empty(like, *shape)
-        self._m_minus_one = _full(like, -1.0)
         return shape
 
     def fwd(self, x: torch.Tensor) -> torch.Tensor:
-        # tanh(x) = 2 sigmoid(2x) - 1, the doubling done by the layer before when it can
-        h = self._m_h
-        if self.in_scaled:
-            torch.sigmoid(x, out=h)
-        else:
-            torch.mul(x, 2, out=h).sigmoid_()
-        torch.add(self._m_minus_one, h, alpha=2, out=h)
-        return h
+        return torch.tanh(x, out=self._m_h)
 
     def bwd(self, dout: torch.Tensor, need_dx: bool = True) -> torch.Tensor | None:
         h = self._m_h  # d tanh = 1 - tanh^2, in place in dout: dout - dout * h * h
@@ -490,6 +509,26 @@ class Identity(Module):
 
     def bwd(self, dout: torch.Tensor, need_dx: bool = True) -> torch.Tensor | None:
         return dout
+
+
+class ReLU(Module):
+    """max(0, x): the rectifier of He et al. (gain sqrt 2). A unit whose input is negative for
+    every example passes no gradient at all: a dead ReLU."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x)
+
+    def prepare(self, shape: tuple[int, ...], like: torch.Tensor) -> tuple[int, ...]:
+        self._m_h = _empty(like, *shape)
+        self._m_off = torch.empty(shape, dtype=torch.bool, device=like.device)
+        return shape
+
+    def fwd(self, x: torch.Tensor) -> torch.Tensor:
+        torch.le(x, 0, out=self._m_off)  # where the unit is off: no gradient passes
+        return torch.clamp(x, min=0, out=self._m_h)
+
+    def bwd(self, dout: torch.Tensor, need_dx: bool = True) -> torch.Tensor | None:
+        return dout.masked_fill_(self._m_off, 0.0)  # d relu = 1 where x > 0, else 0
 
 
 class Embedding(Module):
@@ -677,13 +716,6 @@ class ManualStep:
         for layer in self.layers:
             need_dx.append(seen)
             seen = seen or bool(layer.parameters())
-        # a Linear or BatchNorm feeding a Tanh hands it 2x (tanh = 2 sigmoid(2x) - 1)
-        for layer, nxt in zip(self.layers, self.layers[1:] + [None], strict=True):
-            scales = hasattr(layer, "out_scale")
-            if scales:
-                layer.out_scale = 2 if isinstance(nxt, Tanh) else 1
-            if isinstance(nxt, Tanh):
-                nxt.in_scaled = scales
         self.fwds = [layer.fwd for layer in self.layers]
         self.bwds = list(zip([layer.bwd for layer in self.layers], need_dx, strict=True))[::-1]
         self.vocab_size = _out_features(self.layers)
@@ -749,7 +781,7 @@ class DeepConfig:
     n_hidden: int = PART3_DEEP["n_hidden"]  # units of every hidden layer
     n_layers: int = PART3_DEEP["n_layers"]  # hidden Linear layers (then one output Linear)
     batchnorm: bool = True  # BatchNorm1d after every Linear (then the Linear needs no bias)
-    activation: str = "tanh"  # "tanh", or "identity" to see the network without a nonlinearity
+    activation: str = "tanh"  # "tanh", "relu", or "identity": the network without a nonlinearity
     gain: float = TANH_GAIN  # multiplies every hidden Linear's randn / sqrt(fan_in)
     last_scale: float = PART3_DEEP["last_scale"]  # shrinks the output at the start
     seed: int = SEED
@@ -762,7 +794,7 @@ def deep_mlp(cfg: DeepConfig) -> Sequential:
     drawn in the lecture's order from one generator.
     """
     g = torch.Generator().manual_seed(cfg.seed)
-    act = {"tanh": Tanh, "identity": Identity}[cfg.activation]
+    act = {"tanh": Tanh, "identity": Identity, "relu": ReLU}[cfg.activation]
     bias = not cfg.batchnorm
     layers: list[Module] = [Embedding(cfg.vocab_size, cfg.n_embd, generator=g), Flatten()]
     fan_in = cfg.n_embd * cfg.block_size

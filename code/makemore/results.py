@@ -99,7 +99,8 @@ def record(
             std = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
             nb_glue(f"{key}_{split}_mean", mean, display=False)
             nb_glue(f"{key}_{split}_std", std, display=False)
-            nb_glue(f"{key}_seeds", len(values), display=False)
+        if "seeds" in entry:
+            nb_glue(f"{key}_seeds", max(len(v) for v in entry["seeds"].values()), display=False)
     folder = results_dir()
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{key}.", suffix=".tmp")
