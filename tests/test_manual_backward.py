@@ -99,8 +99,8 @@ def test_embedding_backward_sums_the_rows_of_repeated_lookups():
 
 
 def test_manual_tanh_is_torch_tanh_bit_for_bit():
-    """The manual path computes tanh with torch.tanh, as autograd's forward does (on the pinned torch's
-    CPU kernels it is also faster than 2 sigmoid(2x) - 1, which an earlier version used)."""
+    """The manual path computes tanh with torch.tanh, as autograd's forward does (with the
+    pinned torch's CPU kernels it is also faster than 2 sigmoid(2x) - 1, used before)."""
     x = torch.randn((32, 200), generator=torch.Generator().manual_seed(0))
     act = L.Tanh()
     act.prepare((32, 200), x)
