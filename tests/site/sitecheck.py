@@ -183,6 +183,20 @@ Promise.all([...imgs.map(settle), typeset]).then(() => {
       problems.push(`a table cell is not a finite number: ${text.slice(0, 80)} ` +
         `(row "${row.slice(0, 40)}")`);
   }
+  // code shown on the page (a cell's source or its printed output) fits its column: a block
+  // that scrolls sideways hides part of the code (the chapters keep lines within 80 columns,
+  // which _static/makemore.css fits into a desktop window). Hidden blocks (a closed toggle)
+  // have no width, and are checked when opened by a reader: not here.
+  const code = "article div.highlight pre, article .cell_output pre";
+  for (const pre of document.querySelectorAll(code)) {
+    if (pre.offsetParent === null || pre.clientWidth === 0) continue;
+    if (pre.scrollWidth > pre.clientWidth + 1) {
+      const longest = pre.textContent.split("\n")
+        .reduce((a, b) => (b.length > a.length ? b : a), "");
+      problems.push(`a code block scrolls sideways (${pre.scrollWidth} px in ${pre.clientWidth}` +
+        ` px): ${longest.trim().slice(0, 60)}`);
+    }
+  }
   // figures pasted by {glue:figure}: a <figure> whose image myst-nb named by its checksum
   const glued_image = /(^|\/)[0-9a-f]{64}\.(png|jpe?g|gif|svg)$/;
   const figures = Array.from(document.querySelectorAll("article figure")).filter(f =>

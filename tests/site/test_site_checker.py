@@ -148,3 +148,16 @@ def test_a_pasted_value_that_is_not_finite_is_a_problem(driver, page_copies, nam
 def test_words_that_contain_nan_or_inf_are_fine(driver, page_copies):
     page = page_copies("words.html", "2.1234", "infinite, inflation, nanoGPT, banana")
     assert sitecheck.check_page(driver, page, SOURCE_TWO_FIGURES) == []
+
+
+def test_a_code_block_that_scrolls_sideways_is_a_problem(driver, synthetic_site):
+    url, folder = synthetic_site
+    line = "x = " + " + ".join(["value"] * 60)  # far wider than the article
+    page = GOOD.replace("</article>", '<div class="highlight"><pre style="overflow-x:auto">'
+                        f"{line}</pre></div></article>")
+    (folder / "wide-code.html").write_text(page, encoding="utf-8")
+    problems = sitecheck.check_page(driver, url + "wide-code.html")
+    assert len(problems) == 1 and problems[0].startswith("a code block scrolls sideways")
+    short = GOOD.replace("</article>", '<div class="highlight"><pre>x = 1</pre></div></article>')
+    (folder / "short-code.html").write_text(short, encoding="utf-8")
+    assert sitecheck.check_page(driver, url + "short-code.html") == []
