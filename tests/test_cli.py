@@ -11,7 +11,7 @@ from dataclasses import asdict
 import pytest
 import torch
 
-from makemore import bigram, checkpoint, cli, mlp
+from makemore import bigram, checkpoint, cli, lecture, mlp, wavenet
 from makemore.checkpoint import CheckpointError
 from makemore.data import Vocab, bigram_pairs, make_splits, split_words
 from makemore.training import TrainConfig, train
@@ -56,6 +56,12 @@ def trained_by_the_package(model_type: str, words: list[str]):
         model = bigram.NeuralBigram(len(vocab), SEED)
         train(model, xs, ys, TrainConfig(steps=STEPS, batch_size=None, lr=50.0, l2=0.01))
         return model, vocab
+    if model_type == "wavenet":  # Part 5's network and recipe: lr / 10 after 3/4 of the steps
+        net = wavenet.wavenet(wavenet.WaveNetConfig(vocab_size=len(vocab), seed=SEED))
+        splits = make_splits(words, net.block_size)
+        train(net, splits.Xtr, splits.Ytr,
+              TrainConfig(steps=STEPS, lr_decay_step=STEPS * 3 // 4, lr_final=0.01, seed=SEED))
+        return net, vocab
     cfg = mlp.MLPConfig(vocab_size=len(vocab), seed=SEED)
     if model_type == "bn-mlp":  # Kaiming-like: tanh gain 5/3 over sqrt(fan_in), small output
         cfg = mlp.MLPConfig(vocab_size=len(vocab), seed=SEED, batchnorm=True,
@@ -69,7 +75,16 @@ def trained_by_the_package(model_type: str, words: list[str]):
 
 
 def test_every_model_the_command_line_trains_can_be_loaded():
-    assert set(cli.MODELS) == set(checkpoint.BUILDERS) == {"bigram", "mlp", "bn-mlp"}
+    assert set(cli.MODELS) == set(checkpoint.BUILDERS) == {"bigram", "mlp", "bn-mlp", "wavenet"}
+
+
+def test_wavenet_defaults_are_the_lectures(trained):
+    ckpt = checkpoint.load(trained["wavenet"])
+    assert ckpt.config == {**asdict(wavenet.WaveNetConfig(len(ckpt.vocab))), "seed": SEED}
+    assert ckpt.model.block_size == lecture.PART5_NET["block_size"]
+    assert ckpt.model[2].weight.shape == (2 * lecture.PART5_NET["n_embd"],
+                                          lecture.PART5_NET["n_hidden"])
+    assert ckpt.meta["batch_size"] == lecture.PART5_RECIPE["batch_size"]
 
 
 @pytest.mark.parametrize("model_type", list(cli.MODELS))
@@ -181,6 +196,9 @@ def assert_one_clear_line(status: int, out: str, err: str, *phrases: str) -> Non
         (["--device", "cuda:7"], ["--device cuda:7"]),  # no such GPU here, or no CUDA at all
         (["--out", "{out}"], ["is a folder"]),
         (["--model", "bn-mlp", "--batch-size", "1"], ["BatchNorm"]),
+        (["--model", "wavenet", "--batch-size", "1"], ["BatchNorm"]),
+        (["--model", "wavenet", "--block-size", "6"], ["--block-size", "power of two", "6"]),
+        (["--model", "wavenet", "--n-hidden", "0"], ["--n-hidden", "positive"]),
         (["--frobnicate"], ["unrecognized arguments"]),
     ],
 )

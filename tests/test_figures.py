@@ -81,5 +81,6 @@ def test_diagnostics_figures(report):
 
 def test_results_chart():
     entries = [{"key": "a", "model": "model a", "losses": {"train": 2.1, "dev": 2.2}},
-               {"key": "b", "model": "model b", "losses": {"train": 2.0, "dev": 2.15}}]
+               {"key": "b", "model": "model b", "losses": {"train": 2.0, "dev": 2.15},
+                "seeds": {"dev": [2.15, 2.16, 2.14]}}]
     _check(figures.plot_results(entries, {"a": {"dev": 2.17}}))

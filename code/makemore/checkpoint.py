@@ -34,6 +34,7 @@ from makemore.data import BOUNDARY, Vocab
 from makemore.files import atomic_write
 from makemore.lecture import SEED
 from makemore.mlp import MLP, MLPConfig
+from makemore.wavenet import WaveNetConfig, wavenet
 
 FORMAT = "makemore-checkpoint"
 VERSION = 2  # bump when the layout changes; older versions are refused with a clear message
@@ -71,6 +72,10 @@ def _build_mlp(config: dict[str, Any]) -> MLP:
     return MLP(_config(MLPConfig, config))
 
 
+def _build_wavenet(config: dict[str, Any]):
+    return wavenet(_config(WaveNetConfig, config))
+
+
 def _build_bigram(config: dict[str, Any]) -> NeuralBigram:
     unknown = sorted(set(config) - {"vocab_size", "seed"})
     if unknown:
@@ -87,6 +92,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "bigram": _build_bigram,  # Part 1: the neural bigram (makemore.bigram)
     "mlp": _build_mlp,  # Part 2: the MLP (makemore.mlp)
     "bn-mlp": _build_mlp,  # Part 3: the same MLP with BatchNorm and Kaiming-like scales
+    "wavenet": _build_wavenet,  # Part 5: the hierarchical network (makemore.wavenet)
 }
 
 

@@ -5,8 +5,9 @@
 
 This is makemore's promise ("give it a file with one item per line and it makes more like it")
 kept with the book's models: `bigram` (Part 1, the one-layer neural bigram trained full batch),
-`mlp` (Part 2, the MLP of Bengio et al. 2003 trained with minibatch SGD) and `bn-mlp` (Part 3,
-the same MLP with BatchNorm before the tanh and Kaiming-like initial scales). Training uses the
+`mlp` (Part 2, the MLP of Bengio et al. 2003 trained with minibatch SGD), `bn-mlp` (Part 3,
+the same MLP with BatchNorm before the tanh and Kaiming-like initial scales) and `wavenet`
+(Part 5, eight characters of context fused two at a time, makemore.wavenet). Training uses the
 canonical 80/10/10 split of the words and reports the train and dev losses; the checkpoint holds
 the vocabulary and the config, so `sample` needs nothing else (see makemore.checkpoint).
 
@@ -23,14 +24,14 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
 import makemore
-from makemore import bigram, checkpoint, lecture, mlp, sampling
+from makemore import bigram, checkpoint, lecture, mlp, sampling, wavenet
 from makemore.checkpoint import CheckpointError
 from makemore.data import DataError, Vocab, bigram_pairs, load_corpus, make_splits, split_words
 from makemore.lecture import SEED
@@ -55,20 +56,48 @@ class ModelKind:
     lr: float  # default learning rate
     fit: Callable[..., tuple[Any, dict[str, Any], dict[str, Any]]]  # -> model, config, meta
     sample: Callable[[Any, Vocab, int, torch.Generator, float], list[str]]
+    sizes: dict[str, int] = field(default_factory=dict)  # default --block-size, --n-embd, ...
+    batchnorm: bool = False  # needs a batch of at least 2
+    check: Callable[[argparse.Namespace], None] | None = None  # UsageError before any work
+    decay_at: float = 0.5  # the learning rate drops tenfold after this share of the steps
 
 
-def _fit_mlp(words: list[str], vocab: Vocab, args: argparse.Namespace, device: torch.device,
-             batchnorm: bool) -> tuple[mlp.MLP, dict[str, Any], dict[str, Any]]:
-    splits = make_splits(words, block_size=args.block_size)  # the canonical 80/10/10 split
+def _build_mlp(vocab: Vocab, args: argparse.Namespace, device: torch.device,
+               batchnorm: bool) -> tuple[mlp.MLP, dict[str, Any]]:
     cfg = mlp.MLPConfig(vocab_size=len(vocab), block_size=args.block_size, n_embd=args.n_embd,
                         n_hidden=args.n_hidden, seed=args.seed)
     if batchnorm:  # Part 3: BatchNorm, tanh gain 5/3 over sqrt(fan_in), a quiet output layer
         fields = dict(lecture.PART3_STAGE_FIELDS["BatchNorm"], w1_scale=cfg.kaiming_tanh)
         cfg = replace(cfg, **fields)
-    model = mlp.MLP(cfg, device)
+    return mlp.MLP(cfg, device), asdict(cfg)
+
+
+def _check_wavenet(args: argparse.Namespace) -> None:
+    if args.block_size < 2 or args.block_size & (args.block_size - 1):
+        raise UsageError(f"--block-size: the wavenet fuses pairs of positions, so its context "
+                         f"is a power of two (2, 4, 8, 16, ...), not {args.block_size}")
+
+
+def _build_wavenet(vocab: Vocab, args: argparse.Namespace, device: torch.device
+                   ) -> tuple[Any, dict[str, Any]]:
+    levels = args.block_size.bit_length() - 1  # fuses pairs: block_size = 2 ** levels
+    cfg = wavenet.WaveNetConfig(vocab_size=len(vocab), block_size=args.block_size,
+                                n_embd=args.n_embd, n_hidden=args.n_hidden, n_levels=levels,
+                                seed=args.seed)
+    return wavenet.wavenet(cfg).to(device), asdict(cfg)
+
+
+def _fit_context_model(words: list[str], vocab: Vocab, args: argparse.Namespace,
+                       device: torch.device, build: Callable
+                       ) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """Train a model that reads a window of `args.block_size` characters (the MLPs, the
+    wavenet): `build(vocab, args, device)` gives the fresh model and its config."""
+    model, config = build(vocab, args, device)
+    splits = make_splits(words, block_size=args.block_size)  # the canonical 80/10/10 split
     Xtr, Ytr = splits.Xtr.to(device), splits.Ytr.to(device)
+    decay_step = int(args.steps * MODELS[args.model].decay_at)
     tcfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                       lr_decay_step=args.steps // 2, lr_final=args.lr / 10, seed=args.seed)
+                       lr_decay_step=decay_step, lr_final=args.lr / 10, seed=args.seed)
 
     # The bar shows the loss on a fixed sample of training examples, in eval mode: reading the
     # model this way changes nothing in training (train() reports minibatch losses at the end).
@@ -95,7 +124,7 @@ def _fit_mlp(words: list[str], vocab: Vocab, args: argparse.Namespace, device: t
         "final_minibatch_loss": float(losses[-min(1000, len(losses)):].mean()),  # last 1,000
         "batch_size": args.batch_size,
     }
-    return model, asdict(cfg), meta
+    return model, config, meta
 
 
 def _fit_bigram(words: list[str], vocab: Vocab, args: argparse.Namespace, device: torch.device
@@ -121,6 +150,11 @@ def _fit_bigram(words: list[str], vocab: Vocab, args: argparse.Namespace, device
     return model, {"vocab_size": len(vocab), "seed": args.seed}, meta
 
 
+_MLP_SIZES = {k: lecture.PART2_MLP[k] for k in ("block_size", "n_embd", "n_hidden")}
+_WAVENET_SIZES = {k: lecture.PART5_NET[k] for k in ("block_size", "n_embd", "n_hidden")}
+_WAVENET_RECIPE = lecture.PART5_RECIPE
+
+
 def _sample_mlp(model, vocab, n, generator, temperature) -> list[str]:
     return sampling.sample(model, vocab, n, generator=generator, temperature=temperature)
 
@@ -136,10 +170,21 @@ MODELS: dict[str, ModelKind] = {
                         fit=_fit_bigram, sample=_sample_bigram),
     "mlp": ModelKind("Part 2: the MLP of Bengio et al. (2003), minibatch SGD",
                      steps=TrainConfig.steps, lr=TrainConfig.lr,
-                     fit=lambda *a: _fit_mlp(*a, batchnorm=False), sample=_sample_mlp),
+                     fit=lambda *a: _fit_context_model(
+                         *a, build=lambda *b: _build_mlp(*b, batchnorm=False)),
+                     sample=_sample_mlp, sizes=_MLP_SIZES),
     "bn-mlp": ModelKind("Part 3: the MLP with BatchNorm and Kaiming-like initial scales",
                         steps=TrainConfig.steps, lr=TrainConfig.lr,
-                        fit=lambda *a: _fit_mlp(*a, batchnorm=True), sample=_sample_mlp),
+                        fit=lambda *a: _fit_context_model(
+                            *a, build=lambda *b: _build_mlp(*b, batchnorm=True)),
+                        sample=_sample_mlp, sizes=_MLP_SIZES, batchnorm=True),
+    "wavenet": ModelKind("Part 5: the WaveNet, 8 characters fused two at a time (the lecture's "
+                         "recipe: lr drops tenfold after 3/4 of the steps)",
+                         steps=_WAVENET_RECIPE["steps"], lr=_WAVENET_RECIPE["lr"],
+                         fit=lambda *a: _fit_context_model(*a, build=_build_wavenet),
+                         sample=_sample_mlp, sizes=_WAVENET_SIZES, batchnorm=True,
+                         check=_check_wavenet,
+                         decay_at=_WAVENET_RECIPE["lr_decay_step"] / _WAVENET_RECIPE["steps"]),
 }
 
 
@@ -226,8 +271,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     kind = MODELS[args.model]
     args.steps = kind.steps if args.steps is None else args.steps
     args.lr = kind.lr if args.lr is None else args.lr
-    if args.model == "bn-mlp" and args.batch_size < 2:
+    for name, value in kind.sizes.items():  # --block-size, --n-embd, --n-hidden
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if kind.batchnorm and args.batch_size < 2:
         raise UsageError("--batch-size: BatchNorm needs a batch of at least 2")
+    if kind.check is not None:
+        kind.check(args)
     device = _device(args.device)
     torch.set_num_threads(args.threads)
     out = Path(args.out or f"checkpoints/{args.model}.pt")
@@ -284,9 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data", metavar="FILE", default=None,
                    help="a word list, one word per line (default: the verified names.txt)")
     t.add_argument("--steps", type=_positive_int, default=None,
-                   help=f"training steps (default: {TrainConfig.steps:,} for the MLPs, as in "
-                   f"the lectures; {BIGRAM_STEPS:,} full-batch steps for the "
-                   "bigram); the learning rate drops tenfold halfway for the MLPs")
+                   help=f"training steps (default: the lectures' {TrainConfig.steps:,} for "
+                   f"the MLPs, {_WAVENET_RECIPE['steps']:,} for the wavenet; "
+                   f"{BIGRAM_STEPS:,} full-batch steps for the bigram); the learning rate "
+                   "drops tenfold halfway for the MLPs, after 3/4 for the wavenet")
     t.add_argument("--seed", type=_seed, default=SEED,
                    help=f"seeds the initial weights and the minibatches (default: {SEED})")
     t.add_argument("--device", default="cpu", help="cpu, cuda or mps (default: cpu)")
@@ -295,15 +346,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=_positive_float, default=None,
                    help=f"learning rate (default: {TrainConfig.lr:g} for the MLPs, "
                    f"{lecture.PART1_BIGRAM['lr']:g} for the bigram)")
-    R, N = lecture.PART2_RECIPE, lecture.PART2_MLP  # the lecture's sizes are the defaults
+    R, N, W = lecture.PART2_RECIPE, _MLP_SIZES, _WAVENET_SIZES  # the lectures' sizes
     t.add_argument("--batch-size", type=_positive_int, default=R["batch_size"],
-                   help=f"MLPs: examples per minibatch (default: {R['batch_size']})")
-    t.add_argument("--block-size", type=_positive_int, default=N["block_size"],
-                   help=f"MLPs: characters of context (default: {N['block_size']})")
-    t.add_argument("--n-embd", type=_positive_int, default=N["n_embd"],
-                   help=f"MLPs: size of a character's embedding (default: {N['n_embd']})")
-    t.add_argument("--n-hidden", type=_positive_int, default=N["n_hidden"],
-                   help=f"MLPs: tanh units in the hidden layer (default: {N['n_hidden']})")
+                   help=f"MLPs, wavenet: examples per minibatch (default: {R['batch_size']})")
+    t.add_argument("--block-size", type=_positive_int, default=None,
+                   help=f"MLPs, wavenet: characters of context (default: {N['block_size']} "
+                   f"for the MLPs; {W['block_size']} for the wavenet, which needs a power "
+                   "of two)")
+    t.add_argument("--n-embd", type=_positive_int, default=None,
+                   help=f"MLPs, wavenet: size of a character's embedding (default: "
+                   f"{N['n_embd']} for the MLPs, {W['n_embd']} for the wavenet)")
+    t.add_argument("--n-hidden", type=_positive_int, default=None,
+                   help=f"MLPs, wavenet: tanh units in each hidden layer (default: "
+                   f"{N['n_hidden']} for the MLPs, {W['n_hidden']} for the wavenet)")
     t.add_argument("--threads", type=_positive_int, default=1,
                    help="CPU threads; models this small train fastest on one (default: 1)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -289,13 +289,22 @@ def plot_dashboard(report, title: str, ylim: tuple[float, float] = (-6.5, 0.5)) 
 @styled()
 def plot_results(entries: list[dict], lecture: dict[str, dict[str, float]]) -> Figure:
     """Every recorded model's train and dev loss as paired bars, with the lecture's dev loss
-    as a black tick where it reported one; `entries` come from makemore.results.load."""
-    fig, ax = new_figure(width=9, height=4.6)
+    as a black tick where it printed one, and the spread over seeds as an error bar where a
+    chapter trained several; `entries` come from makemore.results.load."""
+    fig, ax = new_figure(width=max(9.0, 0.5 * len(entries)), height=4.8)
     x = np.arange(len(entries))
     for k, (split, offset) in enumerate((("train", -0.2), ("dev", 0.2))):
         values = [e["losses"].get(split, np.nan) for e in entries]
         bars = ax.bar(x + offset, values, width=0.38, color=f"C{k}", label=f"{split} (this build)")
         ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=2, rotation=90)
+    labelled = False
+    for i, e in enumerate(entries):  # the seed-to-seed spread, where a chapter measured it
+        seeds = e.get("seeds", {}).get("dev")
+        if seeds and len(seeds) > 1:
+            ax.errorbar(x[i] + 0.2, float(np.mean(seeds)), yerr=float(np.std(seeds, ddof=1)),
+                        color="dimgray", capsize=3, lw=1.2, zorder=4,
+                        label=None if labelled else "dev over seeds: mean ± std")
+            labelled = True
     ref = [lecture.get(e["key"], {}).get("dev", np.nan) for e in entries]
     ax.scatter(x + 0.2, ref, marker="_", s=400, color="black", zorder=3, label="lecture's dev")
     ax.set_xticks(x, [e["model"] for e in entries], rotation=25, ha="right", fontsize=8)

@@ -53,12 +53,17 @@ def setting(key: str, value, fmt: str = "") -> None:
          display=False)
 
 
+def quoted_md(*quotes: Quote | None, sep: str = " / ") -> str:
+    """Markdown for numbers the lecture printed, as printed, each labelled "quoted" (a table
+    cell, or the body of `quoted`); a missing one (None) is a dash."""
+    return sep.join(_labelled("quoted", str(q), f"quoted, {q.source}: {q.where}").data
+                    if q is not None else "–" for q in quotes)
+
+
 def quoted(key: str, *quotes: Quote | None, sep: str = " / ") -> None:
     """Glue numbers the lecture printed, as printed (their decimals), each labelled "quoted";
     several (a train and a dev loss) are joined by `sep`, a missing one (None) is a dash."""
-    parts = [_labelled("quoted", str(q), f"quoted, {q.source}: {q.where}").data
-             if q is not None else "–" for q in quotes]
-    glue(key, Markdown(sep.join(parts)), display=False)
+    glue(key, Markdown(quoted_md(*quotes, sep=sep)), display=False)
 
 
 def quote_text(quote: Quote) -> str:

@@ -1,0 +1,254 @@
+"""Time to target: how long the book's recipe takes to reach the dev loss each lecture printed,
+next to the lecture's own recipe, on this machine. A benchmark of the recipe, not only the step.
+
+`bench/train_speed.py` measures how fast one training step is. What a reader (and every build
+of the book) waits for is a *trained model*, and there are two levers: a faster step, and fewer
+steps. The lectures train every model for 200,000 steps of plain SGD at batch 32, the learning
+rate dropping tenfold once. That recipe was never tuned for time: at the high learning rate the
+loss stops improving long before the drop, and the drop is what brings it down (Chapter 5,
+"Two recipes, one network"). This script measures both levers together, for the three models
+whose lecture printed a final dev loss on the canonical split: the Part 2 MLP, the Part 3
+BatchNorm MLP and the Part 5 WaveNet (targets: `lecture.PART2_DEV`, the Part 3 BatchNorm
+stage's dev loss, and the Part 5 scaled-up network's).
+
+For each model, in one process with one torch thread, side by side:
+
+- the lecture's recipe: its loop as the lecture writes it (a fresh `torch.randint` minibatch,
+  forward, `p.grad = None`, `loss.backward()`, `p.data += -lr * p.grad`, `lossi.append(...)`;
+  the loops of bench/train_speed.py), timed for `--lecture-steps` steps in short bursts
+  interleaved with the book's run, so that a busy machine slows both alike, and extrapolated to
+  its 200,000 steps. (The lecture's loop does not evaluate while it trains, so its time has no
+  evaluation in it.)
+- the book's recipe (RECIPES below): `makemore.training.train`, which trains these networks on
+  their hand-written backward (makemore.layers), on the same architecture with the same
+  parameter count, evaluated on the dev split every `eval_every` steps, until the dev loss is
+  first at or below the lecture's printed one. Its time counts the evaluations. It trains in
+  segments of `eval_every` steps, each seeding its own minibatches, with one learning-rate
+  schedule across them.
+
+The ratio is lecture time / book time; the goal is 5 or more for each model. Its last lines
+read `time_to_target <model> <ratio>` (`nan` when the book's recipe did not reach the target
+within its steps). It is never run by the tests or CI: it takes a few minutes.
+
+Usage: python bench/time_to_target.py [--models mlp,bn,wavenet] [--lecture-steps 3000]
+                                      [--burst 250] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from train_speed import lecture_bn, lecture_deep, lecture_mlp, part2_mlp, part3_bn_mlp
+
+from makemore import lecture
+from makemore.data import load_corpus, make_splits
+from makemore.mlp import MLP, MLPConfig
+from makemore.training import StepDecay, TrainConfig, split_loss, train
+from makemore.wavenet import BOOK_RECIPE, WaveNetConfig, wavenet
+
+VOCAB = 27  # names.txt: 26 letters and '.'
+
+# -----------------------------------------------------------------------------
+# the recipes
+
+
+@dataclass(frozen=True)
+class Recipe:
+    build: Callable[[], Any]  # a fresh model, the book's way
+    batch_size: int
+    schedule: Any  # lr_at(step): StepDecay (one drop) or makemore.wavenet.Drops
+    max_steps: int  # give up here (the target not reached)
+    eval_every: int  # steps between two evaluations on the dev split
+    why: str  # one line: what differs from the lecture's recipe, and why
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    block_size: int
+    target: lecture.Quote  # the dev loss the lecture printed
+    lecture_model: Callable[[], Any]  # a fresh model, the lecture's way
+    lecture_loop: Callable  # (model, X, Y, TrainConfig) -> losses, as the lecture writes it
+    lecture_recipe: dict  # its steps (the rest is in its loop)
+    book: Recipe
+
+
+def _book_mlp() -> MLP:
+    # Part 2's network (same sizes, same parameter count) with Chapter 3's initial scales:
+    # the lecture draws every weight from randn, and Chapter 3 shows the price: a hockey
+    # stick of wasted steps and saturated tanh units that learn slowly.
+    fields = lecture.PART3_STAGE_FIELDS["Kaiming"]
+    return MLP(MLPConfig(VOCAB, **lecture.PART2_MLP, **fields))
+
+
+def _wavenet():
+    return wavenet(WaveNetConfig(VOCAB))
+
+
+_R5 = BOOK_RECIPE
+CASES = {
+    "mlp": Case(
+        "Part 2 MLP", lecture.PART2_MLP["block_size"], lecture.PART2_DEV,
+        lambda: part2_mlp("cpu"), lecture_mlp, lecture.PART2_RECIPE,
+        Recipe(_book_mlp, 32, StepDecay(0.1, 15_000, 0.01), 60_000, 1_000,
+               "Chapter 3's initial scales; the drop at step 15,000")),
+    "bn": Case(
+        "Part 3 BatchNorm MLP", lecture.PART2_MLP["block_size"],
+        lecture.PART3_STAGES["BatchNorm"][1],
+        lambda: part3_bn_mlp("cpu"), lecture_bn, lecture.PART2_RECIPE,
+        Recipe(lambda: part3_bn_mlp("cpu"), 256, StepDecay(0.5, 20_000, 0.05), 60_000, 1_000,
+               "batch 256 at lr 0.5 (a step of this small net costs far less than 8 of "
+               "batch 32); the drop at step 20,000")),
+    "wavenet": Case(
+        "Part 5 WaveNet", lecture.PART5_NET["block_size"], lecture.PART5_LOG["scaled up"][1],
+        _wavenet, lecture_deep, lecture.PART5_RECIPE,
+        Recipe(_wavenet, _R5["batch_size"], _R5["schedule"], _R5["steps"], 2_000,
+               "the book's (makemore.wavenet.BOOK_RECIPE): the lecture's, with the drop "
+               "brought forward to step 60,000 and a second one at 72,000")),
+}
+
+
+@dataclass(frozen=True)
+class Later:
+    """A schedule seen from step `offset` on: a run trained in segments keeps one schedule."""
+
+    schedule: Any
+    offset: int
+
+    def lr_at(self, step: int) -> float:
+        return self.schedule.lr_at(self.offset + step)
+
+
+def _drops(schedule) -> str:
+    """'0.1, 0.01 from step 60,000, ...' for a StepDecay or a Drops."""
+    drops = getattr(schedule, "drops", None)
+    if drops is None:
+        drops = ((schedule.decay_step, schedule.final),)
+    return f"{schedule.lr:g}" + "".join(f", {lr:g} from step {step:,}" for step, lr in drops)
+
+
+# -----------------------------------------------------------------------------
+# one model
+
+
+class LectureClock:
+    """The lecture's loop on its own model, run in bursts; keeps the total steps and time."""
+
+    def __init__(self, case: Case, X, Y, burst: int, total: int):
+        self.case, self.X, self.Y = case, X, Y
+        self.model = case.lecture_model()
+        self.burst, self.total = burst, total
+        self.steps, self.seconds, self.k = 0, 0.0, 0
+
+    def tick(self) -> None:
+        """One burst, if the budget of steps is not spent yet."""
+        n = min(self.burst, self.total - self.steps)
+        if n <= 0:
+            return
+        cfg = TrainConfig(steps=n, seed=lecture.SEED + self.k,
+                          **{k: v for k, v in self.case.lecture_recipe.items()
+                             if k != "steps"})
+        t0 = time.perf_counter()
+        self.case.lecture_loop(self.model, self.X, self.Y, cfg)
+        self.seconds += time.perf_counter() - t0
+        self.steps, self.k = self.steps + n, self.k + 1
+
+    @property
+    def rate(self) -> float:
+        return self.steps / self.seconds
+
+
+def measure(case: Case, args) -> float:
+    splits = make_splits(load_corpus().words, block_size=case.block_size)
+    Xtr, Ytr, Xdev, Ydev = splits.Xtr, splits.Ytr, splits.Xdev, splits.Ydev
+    target = float(case.target)
+    r = case.book
+    print(f"\n== {case.name}: target dev {case.target} (printed in the lecture); "
+          f"load average {_load()}")
+    print(f"  book's recipe: batch {r.batch_size}, lr {_drops(r.schedule)}, dev every "
+          f"{r.eval_every:,} steps (at most {r.max_steps:,}): {r.why}")
+    clock = LectureClock(case, Xtr, Ytr, args.burst, args.lecture_steps)
+    clock.tick()  # warm up the lecture's loop before the first timed burst counts
+    clock.steps, clock.seconds = 0, 0.0
+
+    model = r.build()
+    done, k, t_train, t_eval, reached = 0, 0, 0.0, 0.0, None
+    while done < r.max_steps:
+        n = min(r.eval_every, r.max_steps - done)
+        cfg = TrainConfig(steps=n, batch_size=r.batch_size, schedule=Later(r.schedule, done),
+                          seed=lecture.SEED + k)
+        t0 = time.perf_counter()
+        train(model, Xtr, Ytr, cfg)
+        t1 = time.perf_counter()
+        dev = split_loss(model, Xdev, Ydev)
+        t2 = time.perf_counter()
+        t_train, t_eval = t_train + t1 - t0, t_eval + t2 - t1
+        done, k = done + n, k + 1
+        if done % (10 * r.eval_every) == 0 or dev <= target:
+            print(f"    step {done:7,d}  dev {dev:.4f}  ({t_train + t_eval:6.1f} s)")
+        if dev <= target:
+            reached = dev
+            break
+        clock.tick()  # a burst of the lecture's loop between two segments of the book's
+    while clock.steps < clock.total:
+        clock.tick()
+
+    steps = case.lecture_recipe["steps"]
+    lecture_seconds = steps / clock.rate
+    book_seconds = t_train + t_eval
+    print(f"  lecture's recipe: {steps:,} steps at {clock.rate:,.0f} steps/s (its loop, "
+          f"{clock.steps:,} steps timed in bursts) = {lecture_seconds:,.1f} s")
+    if reached is None:
+        print(f"  book's recipe: dev {dev:.4f} after {done:,} steps, target NOT reached "
+              f"({book_seconds:.1f} s)")
+        return math.nan
+    ratio = lecture_seconds / book_seconds
+    print(f"  book's recipe: dev {reached:.4f} at step {done:,}, {book_seconds:.1f} s "
+          f"(training {t_train:.1f} s, {k} evaluations {t_eval:.1f} s)")
+    print(f"  lecture / book = {ratio:.2f}")
+    return ratio
+
+
+# -----------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default="mlp,bn,wavenet",
+                        help="comma-separated subset of " + ", ".join(CASES))
+    parser.add_argument("--lecture-steps", type=int, default=3_000,
+                        help="steps of the lecture's loop to time, per model")
+    parser.add_argument("--burst", type=int, default=250,
+                        help="steps of the lecture's loop between two evaluations of the book's")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the book uses 1)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    names = [m for m in args.models.split(",") if m]
+    unknown = set(names) - set(CASES)
+    if unknown:
+        parser.error(f"unknown model(s) {sorted(unknown)}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); "
+          f"machine load average before: {_load()}")
+    ratios = {name: measure(CASES[name], args) for name in names}
+    print(f"\nmachine load average after: {_load()}")
+    for name, ratio in ratios.items():
+        print(f"time_to_target {name} {ratio:.2f}")
+    return 0
+
+
+def _load() -> str:
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
