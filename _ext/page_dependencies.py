@@ -269,7 +269,15 @@ def read_readers_last(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -
     )
 
 
+def write_every_page(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """Write every page on every build, not only those re-read: a page written at build time
+    (the sitemap's list, a results table, a cross-page link) must never be a leftover of an
+    earlier build. Writing the few pages of this book takes seconds."""
+    return sorted(env.found_docs)
+
+
 def setup(app: Sphinx) -> dict:
+    app.connect("env-get-updated", write_every_page)
     app.connect("doctree-read", note_glue_references)
     app.connect("env-purge-doc", purge)
     app.connect("env-merge-info", merge)
