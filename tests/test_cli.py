@@ -11,10 +11,12 @@ from dataclasses import asdict
 import pytest
 import torch
 
-from makemore import bigram, checkpoint, cli, lecture, mlp, wavenet
+from makemore import bigram, checkpoint, cli, lecture, mlp, sequences, wavenet
 from makemore.checkpoint import CheckpointError
 from makemore.data import Vocab, bigram_pairs, make_splits, split_words
-from makemore.training import TrainConfig, train
+from makemore.recurrent import RNN, BoW, ModelConfig
+from makemore.training import TrainConfig, WarmupLinear, train
+from makemore.transformer import Transformer, TransformerConfig
 
 STEPS = 50
 SEED = 1234
@@ -56,6 +58,20 @@ def trained_by_the_package(model_type: str, words: list[str]):
         model = bigram.NeuralBigram(len(vocab), SEED)
         train(model, xs, ys, TrainConfig(steps=STEPS, batch_size=None, lr=50.0, l2=0.01))
         return model, vocab
+    if model_type in ("rnn", "gru", "bow", "transformer"):  # whole words; AdamW, warm-up, decay
+        T = max(len(w) for w in words) + 1
+        X, Y = sequences.padded_words(split_words(words)[0], vocab, T)
+        if model_type == "transformer":  # makemore.py's sizes
+            net = Transformer(TransformerConfig(len(vocab), T, 4, 4, 64, fused=True), seed=SEED)
+        elif model_type == "bow":
+            net = BoW(ModelConfig(len(vocab), T, 64, 64), seed=SEED)
+        else:
+            net = RNN(ModelConfig(len(vocab), T, 64, 64), model_type, seed=SEED)
+        lr = sequences.RECIPE_LR[model_type]
+        train(net, X, Y, TrainConfig(steps=STEPS, batch_size=32, optimizer="adamw", lr=lr,
+                                     betas=(0.9, 0.99), weight_decay=0.1, seed=SEED,
+                                     schedule=WarmupLinear(lr, STEPS // 10, STEPS)))
+        return net, vocab
     if model_type == "wavenet":  # Part 5's network and recipe: lr / 10 after 3/4 of the steps
         net = wavenet.wavenet(wavenet.WaveNetConfig(vocab_size=len(vocab), seed=SEED))
         splits = make_splits(words, net.block_size)
@@ -75,7 +91,8 @@ def trained_by_the_package(model_type: str, words: list[str]):
 
 
 def test_every_model_the_command_line_trains_can_be_loaded():
-    assert set(cli.MODELS) == set(checkpoint.BUILDERS) == {"bigram", "mlp", "bn-mlp", "wavenet"}
+    assert set(cli.MODELS) == set(checkpoint.BUILDERS) == {
+        "bigram", "mlp", "bn-mlp", "wavenet", "rnn", "gru", "bow", "transformer"}
 
 
 def test_wavenet_defaults_are_the_lectures(trained):
@@ -186,7 +203,22 @@ def assert_one_clear_line(status: int, out: str, err: str, *phrases: str) -> Non
         (["--data", "{tmp}/missing.txt"], ["missing.txt", "no such file"]),
         (["--data", "{empty}"], ["empty.txt", "no words"]),
         (["--data", "{one}"], ["one.txt", "nothing to train on"]),
-        (["--model", "transformer"], ["--model", "invalid choice", "transformer"]),
+        (["--model", "gpt"], ["--model", "invalid choice", "gpt"]),
+        (["--model", "transformer", "--n-embd", "30"], ["--n-embd 30", "multiple", "--n-head 4"]),
+        (["--model", "transformer", "--n-hidden", "8"], ["--n-hidden", "does not take it"]),
+        (["--model", "transformer", "--block-size", "8"], ["--block-size", "does not take"]),
+        (["--model", "mlp", "--n-layer", "2"], ["--n-layer", "--model mlp", "does not take"]),
+        (["--model", "gru", "--n-head", "2"], ["--n-head", "--model gru"]),
+        (["--model", "transformer", "--dropout", "1"], ["--dropout", "below 1"]),
+        (["--model", "transformer", "--dropout", "nan"], ["--dropout", "finite"]),
+        (["--model", "rnn", "--weight-decay", "-0.1"], ["--weight-decay", "zero or more"]),
+        (["--model", "mlp", "--weight-decay", "0.1"], ["--weight-decay", "plain SGD"]),
+        (["--model", "bigram", "--batch-size", "8"], ["--batch-size", "bigram"]),
+        (["--model", "bow", "--eval-every", "0"], ["--eval-every", "positive"]),
+        (["--work-dir", "{file}"], ["--work-dir", "is a file"]),
+        (["--work-dir", "{file}/sub"], ["--work-dir", "is a file, not a folder"]),
+        (["--resume", "{tmp}/nope.pt"], ["nope.pt", "no such file"]),
+        (["--resume", "{file}"], ["not a makemore checkpoint"]),
         (["--steps", "-5"], ["--steps", "positive", "-5"]),
         (["--steps", "0"], ["--steps", "positive"]),
         (["--steps", "many"], ["--steps", "not an integer"]),
@@ -209,9 +241,13 @@ def test_bad_training_input_is_one_line_and_leaves_nothing(
     out_dir.mkdir()
     (tmp_path / "empty.txt").write_text("\n  \n", encoding="utf-8")
     (tmp_path / "one.txt").write_text("emma\n", encoding="utf-8")
+    (tmp_path / "file").write_text("not a folder\n", encoding="utf-8")
     subs = {"{tmp}": str(tmp_path), "{empty}": str(tmp_path / "empty.txt"),
-            "{one}": str(tmp_path / "one.txt"), "{out}": str(out_dir)}
-    args = [subs.get(a, a.replace("{tmp}", str(tmp_path))) for a in args]
+            "{one}": str(tmp_path / "one.txt"), "{out}": str(out_dir),
+            "{file}": str(tmp_path / "file")}
+    args = [subs.get(a, a.replace("{tmp}", str(tmp_path)).replace("{file}",
+                                                                  str(tmp_path / "file")))
+            for a in args]
     argv = ["train", "--data", str(words_file), "--steps", "5", "--quiet",
             "--out", str(out_dir / "m.pt"), *args]
     assert_one_clear_line(*run(capsys, *argv), *phrases)
@@ -236,6 +272,7 @@ def test_bad_checkpoints_are_one_line_each(trained, tmp_path, capsys):
         (["sample", "--checkpoint", "{tmp}"], ["not a file"]),
         (["sample", "--checkpoint", "{ckpt}", "--temperature", "0"], ["--temperature"]),
         (["sample", "--checkpoint", "{ckpt}", "-n", "-3"], ["-n", "positive"]),
+        (["sample", "--checkpoint", "{ckpt}", "--top-k", "0"], ["--top-k", "positive"]),
         (["sample"], ["--checkpoint"]),
         ([], ["required"]),
         (["fly"], ["invalid choice"]),
@@ -307,3 +344,152 @@ def test_a_checkpoint_holds_the_model_and_nothing_else(trained):
     assert list(state) == [n for n, _ in ckpt.model.named_parameters()] + [
         n for n, _ in ckpt.model.named_buffers()]
     assert not any("rng" in name for name in state)
+
+
+# ---------------------------------------------------------------------------- sizes, top-k
+def test_size_options_reach_the_model(words_file, tmp_path, capsys):
+    out = tmp_path / "t.pt"
+    assert cli.main(["train", "--model", "transformer", "--data", str(words_file), "--steps", "3",
+                     "--n-layer", "1", "--n-head", "2", "--n-embd", "8", "--dropout", "0.1",
+                     "--quiet", "--out", str(out)]) == 0
+    ckpt = checkpoint.load(out)
+    assert (len(ckpt.model.blocks), ckpt.config["n_head"], ckpt.config["n_embd"]) == (1, 2, 8)
+    assert ckpt.config["dropout"] == 0.1 and not ckpt.model.training
+    assert cli.main(["train", "--model", "gru", "--data", str(words_file), "--steps", "3",
+                     "--n-embd", "5", "--n-embd2", "7", "--quiet", "--out", str(out)]) == 0
+    gru = checkpoint.load(out).model
+    assert gru.wte.weight.shape[1] == 5 and gru.start.shape == (1, 7)
+
+
+@pytest.mark.parametrize("model_type", list(cli.MODELS))
+def test_top_k_one_is_greedy_and_a_large_k_changes_nothing(trained, capsys, model_type):
+    path = str(trained[model_type])
+    everything = run(capsys, "sample", "--checkpoint", path, "-n", "30", "--top-k", "1000")[1]
+    assert everything == run(capsys, "sample", "--checkpoint", path, "-n", "30")[1]
+    greedy = run(capsys, "sample", "--checkpoint", path, "-n", "6", "--top-k", "1")[1]
+    ckpt = checkpoint.load(path)
+    if model_type == "bigram":  # each character is a most likely one after the previous
+        W, stoi = ckpt.model.W.detach(), ckpt.vocab.stoi
+        for word in greedy.splitlines():
+            ix = [0, *(stoi[c] for c in word)] + ([0] if len(word) < 50 else [])  # 50: cap
+            assert all(W[a, b] == W[a].max() for a, b in zip(ix, ix[1:], strict=False))
+        return
+    assert len(set(greedy.splitlines())) == 1  # one word: the most likely character each time
+    again = run(capsys, "sample", "--checkpoint", path, "-n", "6", "--top-k", "1", "--seed", "9")
+    assert again[1] == greedy
+
+
+def test_top_k_keeps_exactly_k_logits_per_row(trained):
+    model = checkpoint.load(trained["mlp"]).model
+    x = torch.zeros(5, model.block_size, dtype=torch.long)
+    logits = cli._TopK(model, 3)(x)
+    assert (torch.isfinite(logits).sum(1) == 3).all()
+    kept = torch.where(torch.isfinite(logits), logits, torch.tensor(float("-inf")))
+    assert torch.equal(kept.topk(3).indices.sort().values,
+                       model(x).topk(3).indices.sort().values)
+
+
+# ---------------------------------------------------------------------------- work dir, resume
+def test_the_work_dir_keeps_the_best_and_the_latest(words_file, tmp_path, capsys):
+    work = tmp_path / "work"
+    status, out, _ = run(capsys, "train", "--model", "transformer", "--data", str(words_file),
+                         "--steps", "30", "--eval-every", "10", "--work-dir", str(work),
+                         "--quiet")
+    assert status == 0
+    assert sorted(p.name for p in work.iterdir()) == ["best.pt", "last.pt"]  # nothing else
+    devs = [float(line.split("dev loss ")[1].split(",")[0]) for line in out.splitlines()
+            if line.startswith("step ")]
+    assert len(devs) == 3
+    best, last = checkpoint.load(work / "best.pt"), checkpoint.load(work / "last.pt")
+    assert last.meta["steps"] == 30 and last.meta["dev_loss"] == pytest.approx(devs[-1], abs=1e-4)
+    assert best.meta["dev_loss"] == pytest.approx(min(devs), abs=1e-4)
+    assert best.meta["steps"] == 10 * (devs.index(min(devs)) + 1)
+    assert not (tmp_path / "checkpoints").exists()  # no --out: the work dir holds the run
+
+
+def _interrupted_at(monkeypatch, after: int):
+    """Make the next training stop with an interrupt after `after` steps."""
+    real = cli.train
+
+    def train(model, X, Y, cfg, callback=None):
+        def stop(step, lr, loss):
+            callback(step, lr, loss)
+            if step + 1 == after:
+                raise KeyboardInterrupt
+
+        return real(model, X, Y, cfg, callback=stop)
+
+    monkeypatch.setattr(cli, "train", train)
+
+
+@pytest.mark.parametrize("model_type", ["mlp", "wavenet"])
+def test_resuming_an_interrupted_run_finishes_it_exactly(model_type, words_file, tmp_path,
+                                                         capsys, monkeypatch):
+    """Plain SGD keeps no state besides the weights: a run interrupted at step 30 (its last.pt
+    kept by the work dir) and resumed to 50 ends with the weights of the run never stopped."""
+    base = ["train", "--model", model_type, "--data", str(words_file), "--steps", "50",
+            "--quiet"]
+    assert cli.main([*base, "--out", str(tmp_path / "straight.pt")]) == 0
+    with monkeypatch.context() as m:
+        _interrupted_at(m, 30)
+        assert cli.main([*base, "--work-dir", str(tmp_path / "w"), "--eval-every", "10"]) == 130
+    stopped = checkpoint.load(tmp_path / "w" / "last.pt")
+    assert stopped.meta["steps"] == 30
+    resume = ["train", "--data", str(words_file), "--steps", "50", "--quiet"]
+    status, out, _ = run(capsys, *resume, "--resume", str(tmp_path / "w" / "last.pt"),
+                         "--out", str(tmp_path / "resumed.pt"))
+    assert status == 0 and "resuming" in out and "at step 30" in out
+    a = checkpoint.load(tmp_path / "straight.pt")
+    b = checkpoint.load(tmp_path / "resumed.pt")
+    assert b.model_type == model_type and b.meta["steps"] == 50 and b.meta["resumed_at"] == 30
+    for name, t in checkpoint.model_state(a.model).items():
+        assert torch.equal(t, checkpoint.model_state(b.model)[name]), name
+
+
+def test_resuming_adamw_continues_the_schedule(words_file, tmp_path, capsys, monkeypatch):
+    first = tmp_path / "first.pt"
+    assert cli.main(["train", "--model", "gru", "--data", str(words_file), "--steps", "20",
+                     "--quiet", "--out", str(first)]) == 0
+    lrs = []
+    real = cli.train
+    monkeypatch.setattr(cli, "train", lambda model, X, Y, cfg, callback=None: real(
+        model, X, Y, cfg, callback=lambda s, lr, loss: (lrs.append(lr), callback(s, lr, loss))))
+    status, out, _ = run(capsys, "train", "--data", str(words_file), "--steps", "60",
+                         "--resume", str(first), "--out", str(tmp_path / "r.pt"), "--quiet")
+    assert status == 0 and len(lrs) == 40
+    lr = sequences.RECIPE_LR["gru"]
+    schedule = WarmupLinear(lr, sequences.warmup_steps(60), 60)
+    assert lrs == pytest.approx([schedule.lr_at(s) for s in range(20, 60)])
+    before, after = checkpoint.load(first), checkpoint.load(tmp_path / "r.pt")
+    assert after.meta["steps"] == 60 and after.model_type == "gru"
+    assert not torch.equal(before.model.wte.weight, after.model.wte.weight)
+
+
+def test_resume_refuses_another_model_or_vocabulary(trained, words_file, tmp_path, capsys):
+    other = tmp_path / "other.txt"
+    other.write_text("zoe\nquinn\nxavier\nyara\nwren\nvida\numa\n", encoding="utf-8")
+    out = tmp_path / "r.pt"
+    cases = [
+        (["--model", "transformer", "--resume", str(trained["gru"])],
+         ["holds a gru, not a transformer"]),
+        (["--resume", str(trained["gru"]), "--data", str(other)], ["vocabulary"]),
+        (["--resume", str(trained["gru"]), "--n-embd", "32"], ["--n-embd 32", "has 64"]),
+        (["--resume", str(trained["gru"]), "--steps", str(STEPS)], ["--steps", "trained"]),
+    ]
+    for extra, phrases in cases:
+        argv = ["train", "--data", str(words_file), "--steps", "80", "--quiet",
+                "--out", str(out), *extra]
+        assert_one_clear_line(*run(capsys, *argv), *phrases)
+        assert not out.exists()
+
+
+def test_plan_for_is_the_run_of_the_command_line(trained, toy_words):
+    """The chapters train the command line's models with `plan_for`: the same options give
+    the checkpoint's weights."""
+    plan = cli.plan_for(toy_words, "--model", "gru", "--steps", str(STEPS), "--seed", str(SEED))
+    train(plan.model, plan.X, plan.Y, plan.tcfg)
+    want = checkpoint.model_state(checkpoint.load(trained["gru"]).model)
+    for name, t in checkpoint.model_state(plan.model).items():
+        assert torch.equal(t, want[name]), name
+    with pytest.raises(cli.UsageError, match="--n-layer"):
+        cli.plan_for(toy_words, "--model", "gru", "--n-layer", "2")

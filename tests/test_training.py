@@ -22,6 +22,7 @@ from makemore.training import (
     Sweep,
     TrainConfig,
     WarmupCosine,
+    WarmupLinear,
     minibatch_chunks,
     minibatch_indices,
     smooth_log10,
@@ -263,6 +264,16 @@ def test_schedules():
     assert w.lr_at(14) == pytest.approx(0.1)
     cfg = TrainConfig(schedule=Sweep((3.0, 4.0)))
     assert cfg.lr_at(1) == 4.0
+
+
+def test_warmup_linear_rises_then_falls_in_straight_lines():
+    w = WarmupLinear(lr=2.0, warmup=4, steps=14, final=0.2)
+    assert [w.lr_at(s) for s in range(4)] == [0.5, 1.0, 1.5, 2.0]
+    decay = [w.lr_at(s) for s in range(4, 15)]  # 2.0 at the warm-up's end, 0.2 at `steps`
+    assert decay[0] == pytest.approx(2.0) and decay[-1] == pytest.approx(0.2)
+    assert all(b - a == pytest.approx(-0.18) for a, b in zip(decay, decay[1:], strict=False))
+    plain = WarmupLinear(lr=1.0, warmup=0, steps=10)  # no warm-up: from lr straight to 0
+    assert plain.lr_at(0) == 1.0 and plain.lr_at(5) == pytest.approx(0.5)
 
 
 def test_full_batch_with_l2_is_plain_gradient_descent_on_the_penalised_loss(toy_data):

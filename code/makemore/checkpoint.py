@@ -34,6 +34,8 @@ from makemore.data import BOUNDARY, Vocab
 from makemore.files import atomic_write
 from makemore.lecture import SEED
 from makemore.mlp import MLP, MLPConfig
+from makemore.recurrent import RNN, BoW, ModelConfig
+from makemore.transformer import Transformer, TransformerConfig
 from makemore.wavenet import WaveNetConfig, wavenet
 
 FORMAT = "makemore-checkpoint"
@@ -76,6 +78,22 @@ def _build_wavenet(config: dict[str, Any]):
     return wavenet(_config(WaveNetConfig, config))
 
 
+def _build_transformer(config: dict[str, Any]) -> Transformer:
+    return Transformer(_config(TransformerConfig, config))
+
+
+def _build_rnn(config: dict[str, Any]) -> RNN:
+    return RNN(_config(ModelConfig, config), "rnn")
+
+
+def _build_gru(config: dict[str, Any]) -> RNN:
+    return RNN(_config(ModelConfig, config), "gru")
+
+
+def _build_bow(config: dict[str, Any]) -> BoW:
+    return BoW(_config(ModelConfig, config))
+
+
 def _build_bigram(config: dict[str, Any]) -> NeuralBigram:
     unknown = sorted(set(config) - {"vocab_size", "seed"})
     if unknown:
@@ -93,6 +111,10 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "mlp": _build_mlp,  # Part 2: the MLP (makemore.mlp)
     "bn-mlp": _build_mlp,  # Part 3: the same MLP with BatchNorm and Kaiming-like scales
     "wavenet": _build_wavenet,  # Part 5: the hierarchical network (makemore.wavenet)
+    "rnn": _build_rnn,  # makemore.py's recurrent network (makemore.recurrent)
+    "gru": _build_gru,  # makemore.py's gated recurrent unit (makemore.recurrent)
+    "bow": _build_bow,  # makemore.py's causal bag of words (makemore.recurrent)
+    "transformer": _build_transformer,  # Chapter 6: the Transformer (makemore.transformer)
 }
 
 

@@ -180,3 +180,12 @@ PART5_STAGES = {
 
 # makemore.py's default Transformer.
 MAKEMORE_TRANSFORMER = dict(n_layer=4, n_head=4, n_embd=64)
+# makemore.py's sizes for its other models (ModelConfig): n_embd for the character (and the
+# bag-of-words' position) embeddings, n_embd2 for the hidden state of the RNN and the GRU, the
+# hidden layer of its MLP and of the bag-of-words' MLP.
+MAKEMORE_MODEL = dict(n_embd=64, n_embd2=64)
+# makemore.py's optimization: AdamW at a constant learning rate, minibatches of 32 words.
+MAKEMORE_OPTIM = dict(lr=5e-4, weight_decay=0.01, betas=(0.9, 0.99), batch_size=32)
+# makemore.py's own split: a test set of min(1,000, 10%) of the words, the rest to train on.
+MAKEMORE_TEST_WORDS = 1000
+MAKEMORE_TEST_SHARE = 0.1

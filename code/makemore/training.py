@@ -80,6 +80,23 @@ class WarmupCosine:
         return self.final + 0.5 * (self.lr - self.final) * (1 + math.cos(math.pi * progress))
 
 
+@dataclass(frozen=True)
+class WarmupLinear:
+    """Linear warm-up from 0 to `lr` over `warmup` steps, then a straight line down to `final`
+    at `steps` (Chapter 6's Transformer recipe; `warmup=0` is a plain linear decay)."""
+
+    lr: float
+    warmup: int
+    steps: int
+    final: float = 0.0
+
+    def lr_at(self, step: int) -> float:
+        if step < self.warmup:
+            return self.lr * (step + 1) / self.warmup
+        progress = (step - self.warmup) / max(1, self.steps - self.warmup)
+        return self.lr + (self.final - self.lr) * progress
+
+
 @dataclass
 class TrainConfig:
     steps: int = PART2_RECIPE["steps"]
@@ -87,7 +104,8 @@ class TrainConfig:
     lr: float = PART2_RECIPE["lr"]
     lr_decay_step: int = PART2_RECIPE["lr_decay_step"]  # from this step on, lr is lr_final
     lr_final: float = PART2_RECIPE["lr_final"]
-    schedule: Any = None  # an object with lr_at(step) (Sweep, WarmupCosine); None: the above
+    schedule: Any = None  # an object with lr_at(step) (Sweep, WarmupCosine, WarmupLinear); None:
+    #                       the above
     optimizer: str = "sgd"  # "sgd" (plain, as the lectures) or "adamw"
     betas: tuple[float, float] = (0.9, 0.99)  # AdamW only (makemore.py's)
     weight_decay: float = 0.0  # AdamW's decoupled weight decay
