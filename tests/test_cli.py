@@ -493,3 +493,15 @@ def test_plan_for_is_the_run_of_the_command_line(trained, toy_words):
         assert torch.equal(t, want[name]), name
     with pytest.raises(cli.UsageError, match="--n-layer"):
         cli.plan_for(toy_words, "--model", "gru", "--n-layer", "2")
+
+
+def test_readme_states_the_headline_transformer_the_chapter_trains():
+    """The README's command for Chapter 6's headline model is the package's BOOK_MODEL."""
+    from pathlib import Path
+
+    from makemore.transformer import BOOK_MODEL, BOOK_STEPS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in BOOK_MODEL.items()
+                       if k != "n_head" or v != cli.MODELS["transformer"].sizes["n_head"])
+    assert f"python -m makemore train --model transformer {options} --steps {BOOK_STEPS}" in readme

@@ -23,10 +23,13 @@ from myst_nb import glue
 from makemore.lecture import Quote
 
 
-def show(fig: Figure, key: str) -> None:
-    """Glue a figure for a {glue:figure} block and keep it out of the cell's own output."""
+def show(fig: Figure, key: str, timing: bool = False) -> None:
+    """Glue a figure for a {glue:figure} block and keep it out of the cell's own output.
+    `timing=True`: the figure draws wall-clock measurements, declared as `timing` declares."""
     glue(key, fig, display=False)
     plt.close(fig)
+    if timing:
+        _declare_timing(key)
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence]) -> Markdown:
@@ -36,9 +39,13 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence]) -> Markdown:
     return Markdown("\n".join(lines))
 
 
-def table(key: str, header: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """Glue a table built from data (never typed by hand) under `key`, for a {glue:md} block."""
+def table(key: str, header: Sequence[str], rows: Iterable[Sequence], timing: bool = False
+          ) -> None:
+    """Glue a table built from data (never typed by hand) under `key`, for a {glue:md} block.
+    `timing=True`: some of its cells are wall-clock measurements, declared as `timing` does."""
     glue(key, markdown_table(header, rows), display=False)
+    if timing:
+        _declare_timing(key)
 
 
 def _labelled(kind: str, text: str, title: str) -> Markdown:
@@ -95,4 +102,9 @@ def timing(key: str, seconds: float) -> None:
     call ending a cell prints nothing (a printed time would differ on every run).
     """
     glue(key, float(seconds), display=False)
+    _declare_timing(key)
+
+
+def _declare_timing(key: str) -> None:
+    """Tell tools/check_reproducible.py that `key` holds a wall-clock measurement."""
     glue(TIMING_PREFIX + key, key, display=False)

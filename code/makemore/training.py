@@ -24,6 +24,7 @@ context, or (B, T, V) for a sequence model, whose targets use -1 for positions t
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
@@ -332,7 +333,10 @@ def train(
     X, Y = X.to(device), Y.to(device)
     params = list(model.parameters())
     path = training_step(model, cfg)
-    same_grads = callback is None and not path.grad_enabled  # no new .grad tensors per step
+    # a callback that may keep a step's p.grad (a diagnostics recorder) gets fresh tensors each
+    # step; one that declares `reads_grads = False` (a LossTrace) does not cost the fast path that
+    keeps_grads = callback is not None and getattr(callback, "reads_grads", True)
+    same_grads = not keeps_grads and not path.grad_enabled  # no new .grad tensors per step
     update = _SGD(params, same_grads) if cfg.optimizer == "sgd" else _AdamW(params, cfg)
     losses = torch.empty(cfg.steps, device=device)
     model.train()
@@ -340,7 +344,7 @@ def train(
         for start, Xc, Yc in _chunks(X, Y, cfg):
             chunk_losses = []
             for j, batch in enumerate(path.batches(Xc, Yc)):
-                if callback is not None:
+                if keeps_grads:
                     path.fresh_grads()  # the callback may keep this step's p.grad
                 loss = path.step(*batch)
                 lr = cfg.lr_at(start + j)
@@ -389,6 +393,36 @@ def split_losses(model: Model, splits, names: tuple[str, ...] = ("train", "dev")
     The default leaves out "test" on purpose: the test split is evaluated once, at the end.
     """
     return {name: split_loss(model, *splits.split(name)) for name in names}
+
+
+class LossTrace:
+    """A `train` callback that evaluates `model` on (X, Y) every `every` steps and after the
+    last (`steps`), noting (step, seconds of training so far, loss) in `self.trace`.
+
+    The clock is the training's own: the time spent evaluating is left out, so the seconds are
+    comparable with an untraced run. The model is put back in training mode after each look.
+    It never reads the gradients (`reads_grads`), so the loop's fast paths stay as fast.
+    """
+
+    reads_grads = False
+
+    def __init__(self, model: Model, X: torch.Tensor, Y: torch.Tensor, every: int, steps: int):
+        self.model, self.X, self.Y = model, X, Y
+        self.every, self.steps = every, steps
+        self.trace: list[tuple[int, float, float]] = []
+        self._elapsed = 0.0
+        self._since: float | None = None
+
+    def __call__(self, step: int, lr: float, loss: torch.Tensor) -> None:
+        now = time.perf_counter()
+        if self._since is None:  # the first step's time is not seen: count from here
+            self._since = now
+        self._elapsed += now - self._since
+        done = step + 1
+        if done % self.every == 0 or done == self.steps:
+            self.trace.append((done, self._elapsed, split_loss(self.model, self.X, self.Y)))
+            self.model.train()
+        self._since = time.perf_counter()
 
 
 def smooth_log10(losses: torch.Tensor, window: int = 1000) -> torch.Tensor:

@@ -69,6 +69,14 @@ class TransformerConfig:
             raise ValueError(f"init must be 'torch' or 'gpt2', not {self.init!r}")
 
 
+# The book's headline Transformer (Chapter 6), chosen on the dev split within the chapter's
+# CPU budget: half the depth of makemore.py's default and a wider residual stream (as many
+# parameters, and each step cheaper on one core), dropout 0.1 against overfitting, trained with
+# the sequence models' recipe (makemore.sequences.RECIPE, peak lr RECIPE_LR["transformer"]).
+BOOK_MODEL = dict(n_layer=2, n_head=4, n_embd=96, dropout=0.1)
+BOOK_STEPS = 18_000
+
+
 # -----------------------------------------------------------------------------
 # seeding: the same config and seed give the same weights
 
