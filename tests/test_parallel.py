@@ -51,7 +51,7 @@ def test_a_traced_job_in_a_worker_notes_the_losses_of_the_model_it_trains():
     there = run_jobs([job()], workers=2, context="fork")["mlp"]
     assert [s for s, _, _ in there.callback.trace] == [10, 20, 30]
     secs = [t for _, t, _ in there.callback.trace]
-    assert 0 < secs[0] < secs[1] < secs[2] <= there.seconds
+    assert 0 < secs[0] < secs[1] < secs[2] <= there.cpu_seconds
     # independently: train in chunks of 10 steps and evaluate between them
     model = MLP(MLPConfig(27, n_hidden=16, w2_scale=0.01))
     plain = train_many([("mlp", model, cfg)], X, Y, workers=1)["mlp"]
