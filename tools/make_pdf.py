@@ -6,9 +6,10 @@ reuses the executed chapters of `make book`: nothing is executed again) and then
 script, which serves that page on a local port, opens it in the Debian `chromium` the site tests
 already use (no TeX), waits until a reader would see everything (every image loaded, every
 equation typeset by MathJax, the web fonts in), opens the cells that a page hides behind a
-toggle, and prints it with Chromium's own PDF printer (DevTools `Page.printToPDF`): A4, page
-numbers in the footer, the site's print styles (`_static/print.css`: a new page per chapter,
-code wrapped instead of cut). Jupyter Book's own `pdfhtml` builder does the same with a browser
+toggle (unfolded into plain blocks, which Chromium can break across pages), and prints it with
+Chromium's own PDF printer (DevTools `Page.printToPDF`): A4, page numbers in the footer, the
+site's print styles (`_static/print.css`: a new page per chapter, code wrapped instead of
+cut). Jupyter Book's own `pdfhtml` builder does the same with a browser
 that pyppeteer downloads; this one uses the browser that is installed.
 
 It refuses to write a PDF of a page that is not whole: an image that did not load, an equation
@@ -51,7 +52,17 @@ CHROMIUM_FLAGS = [
 # and what is wrong with it.
 READY_JS = r"""
 const done = arguments[arguments.length - 1];
-document.querySelectorAll("details").forEach(d => { d.open = true; });
+// Chromium prints an open <details> as one unbreakable box: a hidden cell longer than a page
+// would be cut at the page's end. So each one becomes a plain <div> holding what it folded
+// away (its classes kept, its toggle dropped).
+document.querySelectorAll("details").forEach(d => {
+  const div = document.createElement("div");
+  div.className = d.className;
+  for (const child of Array.from(d.childNodes)) {
+    if (child.nodeName !== "SUMMARY") div.appendChild(child);
+  }
+  d.replaceWith(div);
+});
 const imgs = Array.from(document.images);
 const settle = img => new Promise(resolve => {
   img.loading = "eager";
