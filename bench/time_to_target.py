@@ -44,12 +44,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from train_speed import lecture_bn, lecture_deep, lecture_mlp, part2_mlp, part3_bn_mlp
+from train_speed import (
+    lecture_bn,
+    lecture_deep,
+    lecture_mlp,
+    load_average,
+    part2_mlp,
+    part3_bn_mlp,
+)
 
 from makemore import lecture
 from makemore.data import load_corpus, make_splits
 from makemore.mlp import MLP, MLPConfig
-from makemore.training import StepDecay, TrainConfig, split_loss, train
+from makemore.training import Shifted, StepDecay, TrainConfig, split_loss, train
 from makemore.wavenet import BOOK_RECIPE, WaveNetConfig, wavenet
 
 VOCAB = 27  # names.txt: 26 letters and '.'
@@ -114,17 +121,6 @@ CASES = {
 }
 
 
-@dataclass(frozen=True)
-class Later:
-    """A schedule seen from step `offset` on: a run trained in segments keeps one schedule."""
-
-    schedule: Any
-    offset: int
-
-    def lr_at(self, step: int) -> float:
-        return self.schedule.lr_at(self.offset + step)
-
-
 def _drops(schedule) -> str:
     """'0.1, 0.01 from step 60,000, ...' for a StepDecay or a Drops."""
     drops = getattr(schedule, "drops", None)
@@ -170,7 +166,7 @@ def measure(case: Case, args) -> float:
     target = float(case.target)
     r = case.book
     print(f"\n== {case.name}: target dev {case.target} (printed in the lecture); "
-          f"load average {_load()}")
+          f"load average {load_average()}")
     print(f"  book's recipe: batch {r.batch_size}, lr {_drops(r.schedule)}, dev every "
           f"{r.eval_every:,} steps (at most {r.max_steps:,}): {r.why}")
     clock = LectureClock(case, Xtr, Ytr, args.burst, args.lecture_steps)
@@ -181,7 +177,7 @@ def measure(case: Case, args) -> float:
     done, k, t_train, t_eval, reached = 0, 0, 0.0, 0.0, None
     while done < r.max_steps:
         n = min(r.eval_every, r.max_steps - done)
-        cfg = TrainConfig(steps=n, batch_size=r.batch_size, schedule=Later(r.schedule, done),
+        cfg = TrainConfig(steps=n, batch_size=r.batch_size, schedule=Shifted(r.schedule, done),
                           seed=lecture.SEED + k)
         t0 = time.perf_counter()
         train(model, Xtr, Ytr, cfg)
@@ -234,20 +230,13 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown model(s) {sorted(unknown)}")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); "
-          f"machine load average before: {_load()}")
+          f"machine load average before: {load_average()}")
     ratios = {name: measure(CASES[name], args) for name in names}
-    print(f"\nmachine load average after: {_load()}")
+    print(f"\nmachine load average after: {load_average()}")
     for name, ratio in ratios.items():
         print(f"time_to_target {name} {ratio:.2f}")
     return 0
 
-
-def _load() -> str:
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "unknown"
 
 
 if __name__ == "__main__":

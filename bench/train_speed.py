@@ -238,7 +238,7 @@ def compare(name: str, X, Y, cfg: TrainConfig, time_steps: int, repeats: int, de
     `time_steps` steps; returns the median over repeats of lecture time / package time."""
     loops = ["lecture", "package"] + (["package (autograd)"] if name != "deep" else [])
     print(f"\n== {name}: batch {cfg.batch_size}, {torch.get_num_threads()} thread(s), "
-          f"device {device}, load average {_load()}")
+          f"device {device}, load average {load_average()}")
     # Float32 rounds the two loops' arithmetic differently (fused updates, the fused
     # cross-entropy backward), and training amplifies it: a chaotic start such as Part 2's
     # all-randn network drifts by a few thousandths over 10,000 steps, the package's own
@@ -338,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     X, Y = splits.Xtr.to(device), splits.Ytr.to(device)
     cfg = TrainConfig(steps=args.steps)  # lr decay at the lectures' step 100,000: not reached
     print(f"torch {torch.__version__}, {len(X):,} training examples; machine load average "
-          f"before: {_load()}")
+          f"before: {load_average()}")
 
     names = [m for m in args.models.split(",") if m]
     ratios = {}
@@ -359,13 +359,14 @@ def main(argv: list[str] | None = None) -> int:
         fig.savefig(path)
         print(f"  figure: {path}")
 
-    print(f"\nmachine load average after: {_load()}")
+    print(f"\nmachine load average after: {load_average()}")
     for name, ratio in ratios.items():
         print(f"speedup {name} {ratio:.2f}")
     return 0
 
 
-def _load() -> str:
+def load_average() -> str:
+    """The machine's load averages (1, 5, 15 minutes), printed beside every measurement."""
     try:
         with open("/proc/loadavg") as f:
             return " ".join(f.read().split()[:3])

@@ -18,6 +18,7 @@ from makemore.lecture import SEED
 from makemore.mlp import MLP, MLPConfig
 from makemore.training import (
     AutogradStep,
+    Shifted,
     StepDecay,
     Sweep,
     TrainConfig,
@@ -336,3 +337,11 @@ def test_sequence_targets_ignore_the_padding():
     losses = train(model, X, Y, TrainConfig(steps=1, batch_size=None, lr=1.0))
     assert losses[0].item() == pytest.approx(math.log(27))
     assert split_loss(model, X, Y) < math.log(27)
+
+
+def test_shifted_schedule_continues_where_the_first_segment_stopped():
+    """A run cut in two (resumed, or evaluated between segments) follows one schedule."""
+    whole = WarmupLinear(lr=1.0, warmup=3, steps=10)
+    rest = Shifted(whole, 4)
+    assert [rest.lr_at(s) for s in range(6)] == [whole.lr_at(4 + s) for s in range(6)]
+    assert [WarmupLinear(1.0, 3, 10).lr_at(s) for s in (0, 2, 3, 10)] == [1 / 3, 1.0, 1.0, 0.0]

@@ -56,6 +56,7 @@ from makemore.data import (
 from makemore.lecture import SEED
 from makemore.recurrent import RNN, BoW, ModelConfig
 from makemore.training import (
+    Shifted,
     StepDecay,
     TrainConfig,
     WarmupLinear,
@@ -247,17 +248,6 @@ class Plan:
     probe: bool  # whether the bar shows the loss on a fixed sample of training examples
 
 
-@dataclass(frozen=True)
-class Resumed:
-    """A schedule picked up where a checkpoint stopped: step s of this run is step start + s."""
-
-    schedule: Any
-    start: int
-
-    def lr_at(self, step: int) -> float:
-        return self.schedule.lr_at(self.start + step)
-
-
 def _bigram_loss(model, xs, ys) -> float:
     return bigram.nll(model.probs(), xs, ys)
 
@@ -324,7 +314,7 @@ def resumed_config(plan: Plan, start: int) -> TrainConfig:
     """The rest of `plan`'s run from step `start`: the same schedule from there, and the
     minibatch generator where the first `start` steps left it (redrawn, not stored)."""
     cfg = plan.tcfg
-    rest = replace(cfg, steps=cfg.steps - start, schedule=Resumed(cfg.schedule, start))
+    rest = replace(cfg, steps=cfg.steps - start, schedule=Shifted(cfg.schedule, start))
     if cfg.batch_size is None or start == 0:
         return rest
     g = minibatch_generator(cfg)

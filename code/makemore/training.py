@@ -75,10 +75,8 @@ class WarmupCosine:
     final: float = 0.0
 
     def lr_at(self, step: int) -> float:
-        if step < self.warmup:
-            return self.lr * (step + 1) / self.warmup
-        progress = (step - self.warmup) / max(1, self.steps - self.warmup)
-        return self.final + 0.5 * (self.lr - self.final) * (1 + math.cos(math.pi * progress))
+        return _after_warmup(self, step, lambda progress: self.final + 0.5 * (
+            self.lr - self.final) * (1 + math.cos(math.pi * progress)))
 
 
 @dataclass(frozen=True)
@@ -92,10 +90,30 @@ class WarmupLinear:
     final: float = 0.0
 
     def lr_at(self, step: int) -> float:
-        if step < self.warmup:
-            return self.lr * (step + 1) / self.warmup
-        progress = (step - self.warmup) / max(1, self.steps - self.warmup)
-        return self.lr + (self.final - self.lr) * progress
+        return _after_warmup(self, step,
+                             lambda progress: self.lr + (self.final - self.lr) * progress)
+
+
+def _after_warmup(schedule, step: int, decay: Callable[[float], float]) -> float:
+    """The warm-up schedules' shared part: a linear rise to `schedule.lr` over its first
+    `warmup` steps, then `decay(progress)`, progress running from 0 after the warm-up to 1 at
+    `steps`."""
+    if step < schedule.warmup:
+        return schedule.lr * (step + 1) / schedule.warmup
+    return decay((step - schedule.warmup) / max(1, schedule.steps - schedule.warmup))
+
+
+@dataclass(frozen=True)
+class Shifted:
+    """A schedule seen from step `start` on: step s of this run is step start + s of the
+    schedule, so a run trained in segments (resumed from a checkpoint, or cut into pieces to be
+    evaluated between them) follows one schedule."""
+
+    schedule: Any
+    start: int
+
+    def lr_at(self, step: int) -> float:
+        return self.schedule.lr_at(self.start + step)
 
 
 @dataclass
@@ -105,8 +123,8 @@ class TrainConfig:
     lr: float = PART2_RECIPE["lr"]
     lr_decay_step: int = PART2_RECIPE["lr_decay_step"]  # from this step on, lr is lr_final
     lr_final: float = PART2_RECIPE["lr_final"]
-    schedule: Any = None  # an object with lr_at(step) (Sweep, WarmupCosine, WarmupLinear); None:
-    #                       the above
+    schedule: Any = None  # an object with lr_at(step) (StepDecay, Sweep, WarmupCosine,
+    #                       WarmupLinear, Shifted); None: the above
     optimizer: str = "sgd"  # "sgd" (plain, as the lectures) or "adamw"
     betas: tuple[float, float] = (0.9, 0.99)  # AdamW only (makemore.py's)
     weight_decay: float = 0.0  # AdamW's decoupled weight decay
