@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from random_weights import randomize
 from torch import nn
 
 from makemore.recurrent import RNN, BoW, CausalBoW, GRUCell, ModelConfig, RNNCell
@@ -13,14 +14,6 @@ E, H, B, T, V = 5, 6, 4, 7, 11  # n_embd, n_embd2, batch, time, vocab
 
 def _cfg(**kw) -> ModelConfig:
     return ModelConfig(**{"vocab_size": V, "block_size": T, "n_embd": E, "n_embd2": H, **kw})
-
-
-def _randomize(module: nn.Module, seed: int = 0) -> nn.Module:
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype) * 0.5)
-    return module
 
 
 def _xh(seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
@@ -34,7 +27,7 @@ def _xh(seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def test_rnn_cell_matches_torch_rnncell():
-    ours = _randomize(RNNCell(_cfg()).double())
+    ours = randomize(RNNCell(_cfg()).double())
     ref = nn.RNNCell(E, H, nonlinearity="tanh").double()
     W, b = ours.xh_to_h.weight, ours.xh_to_h.bias  # (H, E + H): [x part | h part]
     with torch.no_grad():
@@ -62,7 +55,7 @@ def _gru_reference(cell: GRUCell, x: torch.Tensor, h: torch.Tensor) -> torch.Ten
 def test_gru_cell_matches_its_equations_in_float64():
     """torch.nn.GRUCell computes a different function (reset gate after the matrix product),
     so the general oracle is an independent float64 implementation of makemore.py's equations."""
-    cell = _randomize(GRUCell(_cfg()).double())
+    cell = randomize(GRUCell(_cfg()).double())
     x, h = _xh()
     torch.testing.assert_close(cell(x, h), _gru_reference(cell, x, h))
 
@@ -82,7 +75,7 @@ def _torch_gru_with_mapped_weights(cell: GRUCell) -> nn.GRUCell:
 def test_gru_cell_equals_torch_grucell_when_the_reset_gate_is_open():
     """With r = 1 the two forms coincide: then ours is nn.GRUCell with weights mapped. With a
     working reset gate they differ, which is why the test above uses the equations instead."""
-    cell = _randomize(GRUCell(_cfg()).double())
+    cell = randomize(GRUCell(_cfg()).double())
     x, h = _xh()
     ref = _torch_gru_with_mapped_weights(cell)
     assert not torch.allclose(cell(x, h), ref(x, h))  # reset before vs after the product
@@ -98,7 +91,7 @@ def test_gru_cell_equals_torch_grucell_when_the_reset_gate_is_open():
 
 
 def test_rnn_model_is_embedding_then_torch_rnn_then_linear():
-    model = _randomize(RNN(_cfg(), "rnn").double())
+    model = randomize(RNN(_cfg(), "rnn").double())
     ref = nn.RNN(E, H, batch_first=True).double()
     W, b = model.cell.xh_to_h.weight, model.cell.xh_to_h.bias
     with torch.no_grad():
@@ -113,7 +106,7 @@ def test_rnn_model_is_embedding_then_torch_rnn_then_linear():
 
 
 def test_gru_model_unrolls_the_equations():
-    model = _randomize(RNN(_cfg(), "gru").double())
+    model = randomize(RNN(_cfg(), "gru").double())
     idx = torch.randint(0, V, (B, T), generator=torch.Generator().manual_seed(0))
     emb = model.wte(idx)
     h = model.start.expand(B, -1)
@@ -132,7 +125,7 @@ def test_causal_bow_is_the_running_mean():
 
 
 def test_bow_model_forward_by_hand():
-    model = _randomize(BoW(_cfg()).double())
+    model = randomize(BoW(_cfg()).double())
     idx = torch.randint(0, V, (B, T), generator=torch.Generator().manual_seed(0))
     blk = model.context_block
     x = model.wte(idx) + model.wpe.weight[:T]

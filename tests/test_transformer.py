@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from random_weights import randomize
 from torch import nn
 
 from makemore import transformer as tf
@@ -28,15 +29,6 @@ def _x(seed: int = 0, dtype=torch.float64) -> torch.Tensor:
     return torch.randn(B, T, C, generator=g, dtype=dtype)
 
 
-def _randomize(module: nn.Module, seed: int = 0) -> nn.Module:
-    """Every parameter random (biases and LayerNorm gains included), so nothing hides at 0/1."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype) * 0.5)
-    return module
-
-
 def _small_config(**kw) -> TransformerConfig:
     return TransformerConfig(**{"vocab_size": 11, "block_size": 9, "n_layer": 2, "n_head": 2,
                                 "n_embd": 16, **kw})
@@ -48,7 +40,7 @@ def _small_config(**kw) -> TransformerConfig:
 
 @pytest.mark.parametrize("bias", [True, False])
 def test_layernorm_matches_torch_forward_and_backward(bias):
-    ours = _randomize(LayerNorm(C, bias=bias).double())
+    ours = randomize(LayerNorm(C, bias=bias).double())
     ref = nn.LayerNorm(C, bias=bias).double()
     with torch.no_grad():
         ref.weight.copy_(ours.weight)
@@ -85,7 +77,7 @@ def test_newgelu_is_torch_tanh_gelu(fused):
 
 
 def test_fused_layernorm_is_the_same_function():
-    ours, fused = _randomize(LayerNorm(C).double()), _randomize(LayerNorm(C, fused=True).double())
+    ours, fused = randomize(LayerNorm(C).double()), randomize(LayerNorm(C, fused=True).double())
     x1, x2 = _x().requires_grad_(), _x().requires_grad_()
     y, yf = ours(x1), fused(x2)
     torch.testing.assert_close(y, yf)
@@ -118,13 +110,13 @@ def _sdpa_head(head: Head, x: torch.Tensor, scale: float | None = None) -> torch
 
 @pytest.mark.parametrize("bias", [False, True])
 def test_head_matches_scaled_dot_product_attention(bias):
-    head = _randomize(Head(C, 4, block_size=T, bias=bias).double())
+    head = randomize(Head(C, 4, block_size=T, bias=bias).double())
     x = _x()
     torch.testing.assert_close(head(x), _sdpa_head(head, x))
 
 
 def test_head_without_scaling_is_attention_with_scale_one():
-    head = _randomize(Head(C, 4, block_size=T, scale=False).double())
+    head = randomize(Head(C, 4, block_size=T, scale=False).double())
     x = _x()
     torch.testing.assert_close(head(x), _sdpa_head(head, x, scale=1.0))
     head.scale = True
@@ -132,7 +124,7 @@ def test_head_without_scaling_is_attention_with_scale_one():
 
 
 def test_multihead_is_heads_side_by_side_then_projection():
-    mha = _randomize(MultiHeadAttention(C, NH, block_size=T, bias=True).double())
+    mha = randomize(MultiHeadAttention(C, NH, block_size=T, bias=True).double())
     x = _x()
     heads = torch.cat([_sdpa_head(h, x) for h in mha.heads], dim=-1)  # (B, T, C)
     torch.testing.assert_close(mha(x), mha.proj(heads))
@@ -141,7 +133,7 @@ def test_multihead_is_heads_side_by_side_then_projection():
 @pytest.mark.parametrize("bias", [True, False])
 def test_fused_attention_equals_multihead_with_the_same_weights(bias):
     cfg = TransformerConfig(block_size=T, n_head=NH, n_embd=C, bias=bias)
-    mha = _randomize(MultiHeadAttention(C, NH, block_size=T, bias=bias).double())
+    mha = randomize(MultiHeadAttention(C, NH, block_size=T, bias=bias).double())
     fused = CausalSelfAttention(cfg).double().load_heads(mha)
     x = _x()
     torch.testing.assert_close(fused(x), mha(x))
@@ -149,7 +141,7 @@ def test_fused_attention_equals_multihead_with_the_same_weights(bias):
 
 def test_fused_attention_matches_torch_multiheadattention():
     cfg = TransformerConfig(block_size=T, n_head=NH, n_embd=C)
-    ours = _randomize(CausalSelfAttention(cfg).double())
+    ours = randomize(CausalSelfAttention(cfg).double())
     ref = nn.MultiheadAttention(C, NH, batch_first=True).double()
     with torch.no_grad():  # torch packs q, k, v the same way: rows [q; k; v] of in_proj
         ref.in_proj_weight.copy_(ours.c_attn.weight)
@@ -263,7 +255,7 @@ def test_config_rejects_bad_values():
 def test_attention_maps_are_the_weights_the_forward_pass_uses():
     """Rows sum to one, nothing is taken from the future, and the maps times the values are
     each layer's attention output."""
-    model = _randomize(Transformer(_small_config(), seed=1)).double().eval()
+    model = randomize(Transformer(_small_config(), seed=1)).double().eval()
     idx = torch.randint(0, 11, (3, 9), generator=torch.Generator().manual_seed(0))
     maps = model.attention_maps(idx)
     assert len(maps) == 2 and maps[0].shape == (3, 2, 9, 9)
