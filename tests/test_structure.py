@@ -22,7 +22,7 @@ PACKAGE = ROOT / "code" / "makemore"
 
 # The layers, lowest first. A module may import from its own layer and the ones before it.
 LAYERS = [
-    {"lecture", "files"},  # facts and the atomic write: no imports from the package
+    {"lecture", "files", "stats"},  # facts, the atomic write, spreads: no package imports
     {"data"},
     {"bigram", "ngram", "layers", "mlp", "sampling", "sequences", "transformer", "recurrent",
      "wavenet"},  # models (and the from-scratch layers with their hand-written backward)
