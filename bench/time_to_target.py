@@ -57,7 +57,8 @@ from makemore import lecture
 from makemore.data import load_corpus, make_splits
 from makemore.mlp import MLP, MLPConfig
 from makemore.training import Shifted, StepDecay, TrainConfig, split_loss, train
-from makemore.wavenet import BOOK_RECIPE, WaveNetConfig, wavenet
+from makemore.wavenet import WaveNetConfig, wavenet
+from makemore.zoo import WAVENET_BOOK_RECIPE
 
 VOCAB = 27  # names.txt: 26 letters and '.'
 
@@ -69,7 +70,7 @@ VOCAB = 27  # names.txt: 26 letters and '.'
 class Recipe:
     build: Callable[[], Any]  # a fresh model, the book's way
     batch_size: int
-    schedule: Any  # lr_at(step): StepDecay (one drop) or makemore.wavenet.Drops
+    schedule: Any  # lr_at(step): StepDecay (one drop) or Drops
     max_steps: int  # give up here (the target not reached)
     eval_every: int  # steps between two evaluations on the dev split
     why: str  # one line: what differs from the lecture's recipe, and why
@@ -98,7 +99,7 @@ def _wavenet():
     return wavenet(WaveNetConfig(VOCAB))
 
 
-_R5 = BOOK_RECIPE
+_R5 = WAVENET_BOOK_RECIPE
 CASES = {
     "mlp": Case(
         "Part 2 MLP", lecture.PART2_MLP["block_size"], lecture.PART2_DEV,
@@ -116,7 +117,7 @@ CASES = {
         "Part 5 WaveNet", lecture.PART5_NET["block_size"], lecture.PART5_LOG["scaled up"][1],
         _wavenet, lecture_deep, lecture.PART5_RECIPE,
         Recipe(_wavenet, _R5["batch_size"], _R5["schedule"], _R5["steps"], 2_000,
-               "the book's (makemore.wavenet.BOOK_RECIPE): the lecture's, with the drop "
+               "the book's (makemore.zoo.WAVENET_BOOK_RECIPE): the lecture's, with the drop "
                "brought forward to step 60,000 and a second one at 72,000")),
 }
 

@@ -12,7 +12,7 @@ package, ... so that a busy machine slows both alike):
   loop with `backend="autograd"`, to show what each part is worth;
 
 on the same model, data, initial weights and minibatch sequence, for the Part 2 MLP, the Part 3
-single-layer BatchNorm MLP and the Part 3 deep network (`makemore.layers.deep_mlp`; its lecture
+single-layer BatchNorm MLP and the Part 3 deep network (`makemore.mlp.deep_mlp`; its lecture
 loop leaves out the lecture's debugging lines, `retain_grad` and the update:data log, which the
 package runs only when asked, through a callback).
 
@@ -46,9 +46,8 @@ from matplotlib.figure import Figure
 from makemore import lecture
 from makemore.data import load_corpus, make_splits
 from makemore.figures import new_figure, styled
-from makemore.layers import DeepConfig, deep_mlp
-from makemore.mlp import MLP, MLPConfig
-from makemore.training import TrainConfig, resolve_device, split_loss, train
+from makemore.mlp import MLP, DeepConfig, MLPConfig, deep_mlp
+from makemore.training import StepDecay, TrainConfig, resolve_device, split_loss, train
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -84,6 +83,7 @@ def lecture_mlp(model: MLP, Xtr, Ytr, cfg: TrainConfig) -> list[float]:
     parameters = [C, W1, b1, W2, b2]
     g = torch.Generator().manual_seed(cfg.seed)
     lossi = []
+    decay = cfg.schedule  # the lectures' StepDecay: lr, then final from decay_step on
     for i in range(cfg.steps):
         # minibatch construct
         ix = torch.randint(0, Xtr.shape[0], (cfg.batch_size,), generator=g).to(Xtr.device)
@@ -97,7 +97,7 @@ def lecture_mlp(model: MLP, Xtr, Ytr, cfg: TrainConfig) -> list[float]:
             p.grad = None
         loss.backward()
         # update
-        lr = cfg.lr if i < cfg.lr_decay_step else cfg.lr_final
+        lr = decay.lr if i < decay.decay_step else decay.final
         for p in parameters:
             p.data += -lr * p.grad
         # track stats
@@ -113,6 +113,7 @@ def lecture_bn(model: MLP, Xtr, Ytr, cfg: TrainConfig) -> list[float]:
     parameters = [C, W1, W2, b2, bngain, bnbias]
     g = torch.Generator().manual_seed(cfg.seed)
     lossi = []
+    decay = cfg.schedule  # the lectures' StepDecay: lr, then final from decay_step on
     for i in range(cfg.steps):
         # minibatch construct
         ix = torch.randint(0, Xtr.shape[0], (cfg.batch_size,), generator=g).to(Xtr.device)
@@ -138,7 +139,7 @@ def lecture_bn(model: MLP, Xtr, Ytr, cfg: TrainConfig) -> list[float]:
             p.grad = None
         loss.backward()
         # update
-        lr = cfg.lr if i < cfg.lr_decay_step else cfg.lr_final
+        lr = decay.lr if i < decay.decay_step else decay.final
         for p in parameters:
             p.data += -lr * p.grad
         # track stats
@@ -155,6 +156,7 @@ def lecture_deep(model, Xtr, Ytr, cfg: TrainConfig) -> list[float]:
     model.train()
     g = torch.Generator().manual_seed(cfg.seed)
     lossi = []
+    decay = cfg.schedule  # the lectures' StepDecay: lr, then final from decay_step on
     for i in range(cfg.steps):
         # minibatch construct
         ix = torch.randint(0, Xtr.shape[0], (cfg.batch_size,), generator=g)
@@ -169,7 +171,7 @@ def lecture_deep(model, Xtr, Ytr, cfg: TrainConfig) -> list[float]:
             p.grad = None
         loss.backward()
         # update
-        lr = cfg.lr if i < cfg.lr_decay_step else cfg.lr_final
+        lr = decay.lr if i < decay.decay_step else decay.final
         for p in parameters:
             p.data += -lr * p.grad
         # track stats
@@ -296,7 +298,7 @@ def scaling(X, Y, batch_sizes: list[int], repeats: int, device) -> dict[str, lis
           f"{'package ex/s':>14s} {'ratio':>6s}")
     for B in batch_sizes:
         steps = max(60, 200_000 // B)
-        cfg = TrainConfig(steps=steps, batch_size=B, lr_decay_step=steps)
+        cfg = TrainConfig(steps=steps, batch_size=B, schedule=StepDecay(0.1, steps, 0.01))
         per: dict[str, list[float]] = {"lecture": [], "package": []}
         for r in range(repeats):
             for loop in (["lecture", "package"] if r % 2 == 0 else ["package", "lecture"]):

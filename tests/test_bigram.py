@@ -22,11 +22,10 @@ from makemore.bigram import (
     nll,
     row_entropy,
     sample,
-    sample_words,
 )
 from makemore.data import Vocab, bigram_pairs
 from makemore.lecture import SEED
-from makemore.training import TrainConfig, train
+from makemore.training import Constant, TrainConfig, train
 
 
 def pair_counter(words: list[str]) -> Counter:
@@ -146,7 +145,7 @@ def test_zero_weights_give_the_uniform_loss(toy):
 
 def bigram_config(steps: int, lr: float = 50.0, reg: float = 0.01) -> TrainConfig:
     """Full-batch gradient descent with the lecture's weight penalty."""
-    return TrainConfig(steps=steps, batch_size=None, lr=lr, l2=reg)
+    return TrainConfig(steps=steps, batch_size=None, schedule=Constant(lr), l2=reg)
 
 
 def train_neural(xs, ys, cfg: TrainConfig, V: int, backend: str = "auto"):
@@ -211,12 +210,13 @@ def test_training_is_deterministic(toy):
     assert torch.equal(l1, l2) and torch.equal(m1.W, m2.W)
 
 
-def test_the_fast_path_is_the_fused_loss(toy):
-    """train() asks the bigram for its fast path; it exists for the full-batch recipe only."""
+def test_the_model_s_loss_is_the_fused_cross_entropy(toy):
+    """train() differentiates the bigram's own loss: the cross-entropy, fused."""
     _, vocab, xs, ys = toy
     model = NeuralBigram(len(vocab), SEED)
-    assert type(model.fast_path(bigram_config(3))).__name__ == "BigramStep"
-    assert model.fast_path(TrainConfig(steps=3, batch_size=4)) is None
+    torch.testing.assert_close(model.loss(xs, ys), F.cross_entropy(model.W[xs], ys))
+    windows = xs[:, None]  # (N, 1): the same characters as windows of one
+    torch.testing.assert_close(model(windows), model(xs))
 
 
 # ---------------------------------------------------------------------------- sampling
@@ -226,7 +226,6 @@ def test_seeded_sampling_is_reproducible(toy):
     a = sample(P, vocab, 20, torch.Generator().manual_seed(3))
     b = sample(P, vocab, 20, torch.Generator().manual_seed(3))
     assert a == b and len(a) == 20
-    assert sample_words(P, vocab, 20, seed=3) == a
     assert sample(P, vocab, 20, torch.Generator().manual_seed(4)) != a
 
 
@@ -239,7 +238,8 @@ def test_sampling_follows_a_deterministic_table():
 def test_sampling_a_model_equals_sampling_its_table(toy):
     _, vocab, _, _ = toy
     model = NeuralBigram(len(vocab), seed=7)
-    assert sample_words(model, vocab, 10) == sample_words(model.probs(), vocab, 10)
+    words = sample(model, vocab, 10, torch.Generator().manual_seed(SEED))
+    assert words == sample(model.probs(), vocab, 10, torch.Generator().manual_seed(SEED))
 
 
 def test_first_letters_follow_the_table(toy):

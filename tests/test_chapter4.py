@@ -54,7 +54,7 @@ def test_part4_stack_step_matches_autograd_float64():
     ref = copy.deepcopy(model)
     loss = F.cross_entropy(ref(X), Y)  # training mode: the batch's Bessel-corrected statistics
     loss.backward()
-    step = model.fast_path(TrainConfig(batch_size=X.shape[0]))
+    step = model.manual_step(TrainConfig(batch_size=X.shape[0]))
     assert step is not None  # every layer has a hand-written backward
     ((x, t, tf),) = list(step.batches(X[None], Y[None]))
     with torch.no_grad():

@@ -11,12 +11,14 @@ from dataclasses import asdict
 import pytest
 import torch
 
-from makemore import bigram, checkpoint, cli, lecture, mlp, sequences, wavenet
+from makemore import bigram, checkpoint, cli, lecture, mlp, sequences, wavenet, zoo
 from makemore.checkpoint import CheckpointError
 from makemore.data import Vocab, bigram_pairs, make_splits, split_words
-from makemore.recurrent import RNN, BoW, ModelConfig
-from makemore.training import TrainConfig, WarmupLinear, train
+from makemore.recurrent import RNN, BoW, RecurrentConfig
+from makemore.sampling import sample, top_k_logits
+from makemore.training import Constant, StepDecay, TrainConfig, WarmupLinear, train
 from makemore.transformer import Transformer, TransformerConfig
+from makemore.zoo import KINDS
 
 STEPS = 50
 SEED = 1234
@@ -34,7 +36,7 @@ def trained(tmp_path_factory, words_file):
     """One checkpoint per model type, trained by the command line for STEPS steps."""
     folder = tmp_path_factory.mktemp("ckpt")
     paths = {}
-    for model in cli.MODELS:
+    for model in KINDS:
         out = folder / f"{model}.pt"
         argv = ["train", "--model", model, "--data", str(words_file), "--steps", str(STEPS),
                 "--seed", str(SEED), "--out", str(out), "--quiet"]
@@ -56,19 +58,20 @@ def trained_by_the_package(model_type: str, words: list[str]):
     if model_type == "bigram":
         xs, ys = bigram_pairs(split_words(words)[0], vocab)
         model = bigram.NeuralBigram(len(vocab), SEED)
-        train(model, xs, ys, TrainConfig(steps=STEPS, batch_size=None, lr=50.0, l2=0.01))
+        train(model, xs, ys, TrainConfig(steps=STEPS, batch_size=None, schedule=Constant(50.0),
+                                         l2=0.01))
         return model, vocab
     if model_type in ("rnn", "gru", "bow", "transformer"):  # whole words; AdamW, warm-up, decay
         T = max(len(w) for w in words) + 1
         X, Y = sequences.padded_words(split_words(words)[0], vocab, T)
         if model_type == "transformer":  # makemore.py's sizes
-            net = Transformer(TransformerConfig(len(vocab), T, 4, 4, 64, fused=True), seed=SEED)
+            net = Transformer(TransformerConfig(len(vocab), T, 4, 4, 64, fused=True, seed=SEED))
         elif model_type == "bow":
-            net = BoW(ModelConfig(len(vocab), T, 64, 64), seed=SEED)
+            net = BoW(RecurrentConfig(len(vocab), T, 64, 64, seed=SEED))
         else:
-            net = RNN(ModelConfig(len(vocab), T, 64, 64), model_type, seed=SEED)
-        lr = sequences.RECIPE_LR[model_type]
-        train(net, X, Y, TrainConfig(steps=STEPS, batch_size=32, optimizer="adamw", lr=lr,
+            net = RNN(RecurrentConfig(len(vocab), T, 64, 64, seed=SEED), model_type)
+        lr = {"transformer": 3e-3}.get(model_type, 5e-3)  # the book's peak rates
+        train(net, X, Y, TrainConfig(steps=STEPS, batch_size=32, optimizer="adamw",
                                      betas=(0.9, 0.99), weight_decay=0.1, seed=SEED,
                                      schedule=WarmupLinear(lr, STEPS // 10, STEPS)))
         return net, vocab
@@ -76,7 +79,7 @@ def trained_by_the_package(model_type: str, words: list[str]):
         net = wavenet.wavenet(wavenet.WaveNetConfig(vocab_size=len(vocab), seed=SEED))
         splits = make_splits(words, net.block_size)
         train(net, splits.Xtr, splits.Ytr,
-              TrainConfig(steps=STEPS, lr_decay_step=STEPS * 3 // 4, lr_final=0.01, seed=SEED))
+              TrainConfig(steps=STEPS, schedule=StepDecay(0.1, STEPS * 3 // 4, 0.01), seed=SEED))
         return net, vocab
     cfg = mlp.MLPConfig(vocab_size=len(vocab), seed=SEED)
     if model_type == "bn-mlp":  # Kaiming-like: tanh gain 5/3 over sqrt(fan_in), small output
@@ -86,13 +89,19 @@ def trained_by_the_package(model_type: str, words: list[str]):
     model = mlp.MLP(cfg)
     splits = make_splits(words, cfg.block_size)
     train(model, splits.Xtr, splits.Ytr,
-          TrainConfig(steps=STEPS, lr_decay_step=STEPS // 2, lr_final=0.01, seed=SEED))
+          TrainConfig(steps=STEPS, schedule=StepDecay(0.1, STEPS // 2, 0.01), seed=SEED))
     return model, vocab
 
 
-def test_every_model_the_command_line_trains_can_be_loaded():
-    assert set(cli.MODELS) == set(checkpoint.BUILDERS) == {
-        "bigram", "mlp", "bn-mlp", "wavenet", "rnn", "gru", "bow", "transformer"}
+def test_the_command_line_trains_every_kind_of_the_registry():
+    assert set(KINDS) == {"bigram", "mlp", "bn-mlp", "wavenet", "rnn", "gru", "bow",
+                          "transformer"}
+    assert build_parser_choices() == list(KINDS)
+
+
+def build_parser_choices() -> list[str]:
+    train_parser = cli.build_parser()._subparsers._group_actions[0].choices["train"]
+    return next(a.choices for a in train_parser._actions if a.dest == "model")
 
 
 def test_wavenet_defaults_are_the_lectures(trained):
@@ -104,7 +113,7 @@ def test_wavenet_defaults_are_the_lectures(trained):
     assert ckpt.meta["batch_size"] == lecture.PART5_RECIPE["batch_size"]
 
 
-@pytest.mark.parametrize("model_type", list(cli.MODELS))
+@pytest.mark.parametrize("model_type", list(KINDS))
 def test_checkpoint_holds_exactly_the_model_the_package_trains(trained, toy_words, model_type):
     ckpt = checkpoint.load(trained[model_type])
     expected, vocab = trained_by_the_package(model_type, toy_words)
@@ -117,11 +126,11 @@ def test_checkpoint_holds_exactly_the_model_the_package_trains(trained, toy_word
     assert ckpt.meta["n_words"] == len(toy_words)
 
 
-@pytest.mark.parametrize("model_type", list(cli.MODELS))
+@pytest.mark.parametrize("model_type", list(KINDS))
 def test_round_trip_gives_identical_samples(trained, toy_words, capsys, model_type):
     expected, vocab = trained_by_the_package(model_type, toy_words)
     g = torch.Generator().manual_seed(7)
-    want = cli.MODELS[model_type].sample(expected, vocab, 15, g, 1.0)
+    want = sample(expected, vocab, 15, generator=g)
     status, out, err = run(capsys, "sample", "--checkpoint", str(trained[model_type]),
                            "-n", "15", "--seed", "7")
     assert status == 0 and err == ""
@@ -140,11 +149,23 @@ def test_the_seed_and_the_temperature_change_the_samples(trained, capsys):
     assert len(set(cold.splitlines())) == 1
 
 
-def test_bigram_sampling_at_temperature_one_is_the_packages(trained):
+def test_bigram_sampling_follows_its_table(trained):
+    """The bigram samples as a window model of one character: each step draws from the
+    softmax of the row of W after the previous character (checked by hand)."""
     ckpt = checkpoint.load(trained["bigram"])
-    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
-    assert cli.MODELS["bigram"].sample(ckpt.model, ckpt.vocab, 10, g1, 1.0) == bigram.sample(
-        ckpt.model, ckpt.vocab, 10, g2)
+    P = torch.softmax(ckpt.model.W.detach(), dim=1)
+    g = torch.Generator().manual_seed(3)
+    words = sample(ckpt.model, ckpt.vocab, 10, generator=g)
+    g = torch.Generator().manual_seed(3)
+    prev, out, done = torch.zeros(10, dtype=torch.long), [[] for _ in range(10)], [False] * 10
+    while not all(done):
+        nxt = torch.multinomial(P[prev], 1, generator=g).squeeze(1)
+        for i, c in enumerate(nxt.tolist()):
+            if not done[i]:
+                done[i] = c == 0 or len(out[i]) == 49
+                out[i] += [] if c == 0 else [c]
+        prev = nxt
+    assert words == [ckpt.vocab.decode(w) for w in out]
 
 
 def test_progress_bar_shows_the_running_loss(words_file, tmp_path, capsys):
@@ -361,7 +382,7 @@ def test_size_options_reach_the_model(words_file, tmp_path, capsys):
     assert gru.wte.weight.shape[1] == 5 and gru.start.shape == (1, 7)
 
 
-@pytest.mark.parametrize("model_type", list(cli.MODELS))
+@pytest.mark.parametrize("model_type", list(KINDS))
 def test_top_k_one_is_greedy_and_a_large_k_changes_nothing(trained, capsys, model_type):
     path = str(trained[model_type])
     everything = run(capsys, "sample", "--checkpoint", path, "-n", "30", "--top-k", "1000")[1]
@@ -379,14 +400,13 @@ def test_top_k_one_is_greedy_and_a_large_k_changes_nothing(trained, capsys, mode
     assert again[1] == greedy
 
 
-def test_top_k_keeps_exactly_k_logits_per_row(trained):
-    model = checkpoint.load(trained["mlp"]).model
-    x = torch.zeros(5, model.block_size, dtype=torch.long)
-    logits = cli._TopK(model, 3)(x)
-    assert (torch.isfinite(logits).sum(1) == 3).all()
-    kept = torch.where(torch.isfinite(logits), logits, torch.tensor(float("-inf")))
-    assert torch.equal(kept.topk(3).indices.sort().values,
-                       model(x).topk(3).indices.sort().values)
+def test_top_k_keeps_exactly_k_logits_per_row():
+    logits = torch.randn(5, 27, generator=torch.Generator().manual_seed(0))
+    kept = top_k_logits(logits, 3)
+    assert (torch.isfinite(kept).sum(1) == 3).all()
+    assert torch.equal(torch.where(torch.isfinite(kept))[1].view(5, 3).sort(1).values,
+                       logits.topk(3).indices.sort(1).values)
+    assert torch.equal(top_k_logits(logits, None), logits)
 
 
 # ---------------------------------------------------------------------------- work dir, resume
@@ -457,8 +477,8 @@ def test_resuming_adamw_continues_the_schedule(words_file, tmp_path, capsys, mon
     status, out, _ = run(capsys, "train", "--data", str(words_file), "--steps", "60",
                          "--resume", str(first), "--out", str(tmp_path / "r.pt"), "--quiet")
     assert status == 0 and len(lrs) == 40
-    lr = sequences.RECIPE_LR["gru"]
-    schedule = WarmupLinear(lr, sequences.warmup_steps(60), 60)
+    recipe = KINDS["gru"].recipe
+    schedule = WarmupLinear(recipe.lr, recipe.warmup_steps(60), 60)
     assert lrs == pytest.approx([schedule.lr_at(s) for s in range(20, 60)])
     before, after = checkpoint.load(first), checkpoint.load(tmp_path / "r.pt")
     assert after.meta["steps"] == 60 and after.model_type == "gru"
@@ -483,25 +503,24 @@ def test_resume_refuses_another_model_or_vocabulary(trained, words_file, tmp_pat
         assert not out.exists()
 
 
-def test_plan_for_is_the_run_of_the_command_line(trained, toy_words):
-    """The chapters train the command line's models with `plan_for`: the same options give
+def test_the_registry_s_plan_is_the_run_of_the_command_line(trained, toy_words):
+    """The chapters train the command line's models with `zoo.plan`: the same options give
     the checkpoint's weights."""
-    plan = cli.plan_for(toy_words, "--model", "gru", "--steps", str(STEPS), "--seed", str(SEED))
+    plan = zoo.plan(toy_words, "gru", steps=STEPS, seed=SEED)
     train(plan.model, plan.X, plan.Y, plan.tcfg)
     want = checkpoint.model_state(checkpoint.load(trained["gru"]).model)
     for name, t in checkpoint.model_state(plan.model).items():
         assert torch.equal(t, want[name]), name
-    with pytest.raises(cli.UsageError, match="--n-layer"):
-        cli.plan_for(toy_words, "--model", "gru", "--n-layer", "2")
+    with pytest.raises(zoo.OptionError, match="n_layer"):
+        zoo.plan(toy_words, "gru", n_layer=2)
 
 
 def test_readme_states_the_headline_transformer_the_chapter_trains():
-    """The README's command for Chapter 6's headline model is the package's BOOK_MODEL."""
+    """The README's command for Chapter 6's headline model is the registry's."""
     from pathlib import Path
 
-    from makemore.transformer import BOOK_MODEL, BOOK_STEPS
-
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in BOOK_MODEL.items()
-                       if k != "n_head" or v != cli.MODELS["transformer"].sizes["n_head"])
-    assert f"python -m makemore train --model transformer {options} --steps {BOOK_STEPS}" in readme
+    options = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in zoo.TRANSFORMER_BOOK.items()
+                       if k != "n_head" or v != KINDS["transformer"].sizes["n_head"])
+    steps = zoo.TRANSFORMER_BOOK_STEPS
+    assert f"python -m makemore train --model transformer {options} --steps {steps}" in readme

@@ -11,7 +11,8 @@ from torch import nn
 
 from makemore import diagnostics as D
 from makemore import layers as L
-from makemore.training import TrainConfig, split_loss, train
+from makemore.mlp import DeepConfig, deep_mlp
+from makemore.training import Constant, TrainConfig, split_loss, train
 
 
 def test_saturation_counts_entries_beyond_threshold():
@@ -60,7 +61,7 @@ def _check_recorder(model, watch_types, names_of):
         for b, p in zip(before, params, strict=True):
             b.copy_(p.detach())
 
-    cfg = TrainConfig(steps=5, batch_size=16, lr=0.1)
+    cfg = TrainConfig(steps=5, batch_size=16, schedule=Constant(0.1))
     train(model, X, Y, cfg, callback=callback)
     split_loss(model, X, Y)  # an evaluation pass must not overwrite the training-step record
     rep = rec.report()
@@ -106,7 +107,7 @@ def _check_recorder(model, watch_types, names_of):
 
 
 def test_recorder_on_from_scratch_layers():
-    model = L.deep_mlp(L.DeepConfig(27, n_hidden=20, n_layers=3))
+    model = deep_mlp(DeepConfig(27, n_hidden=20, n_layers=3))
     rep = _check_recorder(model, L.Tanh, lambda named: [n for n, _ in named])
     assert len(rep.activations) == len(rep.gradients) == 3
     assert [s.name for s in rep.activations] == ["layer 4 (Tanh)", "layer 7 (Tanh)",
@@ -126,10 +127,10 @@ def test_recorder_at_step_zero_sees_the_initial_network():
     g = torch.Generator().manual_seed(2)
     X = torch.randint(0, 27, (200, 3), generator=g)
     Y = torch.randint(0, 27, (200,), generator=g)
-    cfg = L.DeepConfig(27, n_hidden=12, n_layers=2)
+    cfg = DeepConfig(27, n_hidden=12, n_layers=2)
     reports = []
     for steps, at_step in ((1, None), (6, 0)):
-        model = L.deep_mlp(cfg)
+        model = deep_mlp(cfg)
         rec = D.Recorder(model, at_step=at_step)
         train(model, X, Y, TrainConfig(steps=steps, batch_size=16), callback=rec.on_step)
         reports.append(rec.report())

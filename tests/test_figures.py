@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from makemore import diagnostics as D
 from makemore import figures
-from makemore import layers as L
+from makemore.mlp import DeepConfig, deep_mlp
 from makemore.training import TrainConfig, train
 
 
@@ -65,7 +65,7 @@ def test_training_curves():
 def report():
     g = torch.Generator().manual_seed(0)
     X, Y = torch.randint(0, 27, (200, 3), generator=g), torch.randint(0, 27, (200,), generator=g)
-    model = L.deep_mlp(L.DeepConfig(27, n_hidden=16, n_layers=3))
+    model = deep_mlp(DeepConfig(27, n_hidden=16, n_layers=3))
     with D.Recorder(model) as rec:
         train(model, X, Y, TrainConfig(steps=30, batch_size=16), callback=rec.on_step)
     return rec.report()

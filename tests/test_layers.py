@@ -9,8 +9,9 @@ import torch
 from torch import nn
 
 from makemore import layers as L
-from makemore.lecture import PART3_DEEP_PARAMS
-from makemore.training import TrainConfig, split_loss, train
+from makemore.lecture import PART3_DEEP_PARAMS, TANH_GAIN
+from makemore.mlp import DeepConfig, deep_mlp
+from makemore.training import StepDecay, TrainConfig, split_loss, train
 
 
 def _close(a: torch.Tensor, b: torch.Tensor, tol: float = 1e-5) -> None:
@@ -38,10 +39,10 @@ def test_linear_matches_torch():
 
 
 def test_linear_init_is_kaiming_scaled():
-    w = L.Linear(400, 300, gain=L.TANH_GAIN).weight
-    expected = L.TANH_GAIN / math.sqrt(400)
+    w = L.Linear(400, 300, gain=TANH_GAIN).weight
+    expected = TANH_GAIN / math.sqrt(400)
     assert abs(w.std().item() / expected - 1) < 0.02
-    assert math.isclose(L.TANH_GAIN, nn.init.calculate_gain("tanh"))
+    assert math.isclose(TANH_GAIN, nn.init.calculate_gain("tanh"))
 
 
 @pytest.mark.parametrize("shape", [(32, 6), (8, 5, 6)])
@@ -139,8 +140,8 @@ def _torch_twin(model: L.Sequential) -> nn.Sequential:
 
 
 def test_deep_mlp_size_and_structure():
-    cfg = L.DeepConfig(27)
-    model = L.deep_mlp(cfg)
+    cfg = DeepConfig(27)
+    model = deep_mlp(cfg)
     V, E, H, T = cfg.vocab_size, cfg.n_embd, cfg.n_hidden, cfg.block_size
     expected = (V * E + E * T * H + 2 * H + (cfg.n_layers - 1) * (H * H + 2 * H) + H * V + 2 * V)
     assert model.n_params() == expected == sum(p.numel() for p in _torch_twin(model).parameters())
@@ -151,7 +152,7 @@ def test_deep_mlp_size_and_structure():
     assert not any(layer.training for layer in model)
     model.train()
     assert all(layer.training for layer in model)
-    no_bn = L.deep_mlp(L.DeepConfig(27, batchnorm=False))
+    no_bn = deep_mlp(DeepConfig(27, batchnorm=False))
     assert not any(isinstance(layer, L.BatchNorm1d) for layer in no_bn)
     assert all(layer.bias is not None for layer in no_bn if isinstance(layer, L.Linear))
 
@@ -162,9 +163,9 @@ def test_sequential_trains_like_torch_nn():
     g = torch.Generator().manual_seed(3)
     X = torch.randint(0, 27, (500, 3), generator=g)
     Y = torch.randint(0, 27, (500,), generator=g)
-    ours = L.deep_mlp(L.DeepConfig(27, n_hidden=16, n_layers=2))
+    ours = deep_mlp(DeepConfig(27, n_hidden=16, n_layers=2))
     ref = _torch_twin(ours)
-    cfg = TrainConfig(steps=30, batch_size=32, lr=0.1, lr_decay_step=20, lr_final=0.01)
+    cfg = TrainConfig(steps=30, batch_size=32, schedule=StepDecay(0.1, 20, 0.01))
     _close(train(ours, X, Y, cfg), train(ref, X, Y, cfg), 1e-4)
     _close(ours[2].weight, ref[2].weight.T, 1e-4)
     _close(ours[3].running_var, ref[3].running_var, 1e-4)
@@ -174,7 +175,7 @@ def test_sequential_trains_like_torch_nn():
 
 
 def test_named_parameters_follow_torch_naming():
-    model = L.deep_mlp(L.DeepConfig(27, n_hidden=8, n_layers=1))
+    model = deep_mlp(DeepConfig(27, n_hidden=8, n_layers=1))
     names = [n for n, _ in model.named_parameters()]
     ref = [n for n, _ in _torch_twin(model).named_parameters()]
     ours_as_torch = [n.replace("gamma", "weight").replace("beta", "bias") for n in names]

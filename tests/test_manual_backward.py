@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from makemore import layers as L
-from makemore.mlp import MLP, MLPConfig
+from makemore.mlp import MLP, DeepConfig, MLPConfig, deep_mlp
 from makemore.training import TrainConfig
 
 DT = torch.float64
@@ -113,7 +113,7 @@ def test_manual_tanh_is_torch_tanh_bit_for_bit():
 
 
 def _manual_step(model: L.Sequential, X: torch.Tensor, Y: torch.Tensor):
-    step = model.fast_path(TrainConfig(batch_size=X.shape[0]))
+    step = model.manual_step(TrainConfig(batch_size=X.shape[0]))
     assert step is not None
     ((x, t, tf),) = list(step.batches(X[None], Y[None]))
     with torch.no_grad():
@@ -137,9 +137,9 @@ def _stacks() -> dict[str, L.Sequential]:
         "mlp-batchnorm": MLP(MLPConfig(27, batchnorm=True, w1_scale=kaiming, w2_scale=0.01,
                                        b2_scale=0.0)),
         "mlp-batchnorm-eps": MLP(MLPConfig(27, batchnorm=True, bn_eps=1e-3, n_hidden=50)),
-        "deep": L.deep_mlp(L.DeepConfig(27, n_hidden=32)),
-        "deep-no-batchnorm": L.deep_mlp(L.DeepConfig(27, n_hidden=32, batchnorm=False)),
-        "deep-identity": L.deep_mlp(L.DeepConfig(27, n_hidden=32, activation="identity")),
+        "deep": deep_mlp(DeepConfig(27, n_hidden=32)),
+        "deep-no-batchnorm": deep_mlp(DeepConfig(27, n_hidden=32, batchnorm=False)),
+        "deep-identity": deep_mlp(DeepConfig(27, n_hidden=32, activation="identity")),
         "wavenet": wavenet,
     }
 
@@ -162,19 +162,19 @@ def test_stack_step_matches_autograd_float64(name):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12, msg=bname)
 
 
-def test_no_fast_path_where_it_does_not_apply():
+def test_no_manual_step_where_it_does_not_apply():
     model = MLP(MLPConfig(27))
-    assert model.fast_path(TrainConfig()) is not None
-    assert model.fast_path(TrainConfig(optimizer="adamw")) is None
-    assert model.fast_path(TrainConfig(l2=0.01)) is None
-    assert model.fast_path(TrainConfig(batch_size=None)) is None
+    assert model.manual_step(TrainConfig()) is not None
+    assert model.manual_step(TrainConfig(optimizer="adamw")) is None
+    assert model.manual_step(TrainConfig(l2=0.01)) is None
+    assert model.manual_step(TrainConfig(batch_size=None)) is None
     remove = model.layers[3].register_forward_hook(lambda *a: None)  # someone is watching
-    assert model.fast_path(TrainConfig()) is None
+    assert model.manual_step(TrainConfig()) is None
     remove()
-    assert model.fast_path(TrainConfig()) is not None
+    assert model.manual_step(TrainConfig()) is not None
 
     class Custom(L.Module):  # a layer with no hand-written backward
         def forward(self, x):
             return x
 
-    assert L.Sequential([*model.layers, Custom()]).fast_path(TrainConfig()) is None
+    assert L.Sequential([*model.layers, Custom()]).manual_step(TrainConfig()) is None

@@ -19,7 +19,7 @@ from makemore.lecture import PART2_MLP, PART2_PARAMS
 from makemore.mlp import MLP, MLPConfig
 from makemore.ngram import counting_loss, seen_cells
 from makemore.sampling import sample
-from makemore.training import TrainConfig, lr_finder, split_loss, split_losses, train
+from makemore.training import StepDecay, TrainConfig, lr_finder, split_loss, split_losses, train
 
 
 @pytest.fixture(scope="module")
@@ -118,8 +118,7 @@ def test_training_reaches_the_counting_optimum_of_one_small_batch(toy):
                     b2_scale=0.0)
     model = MLP(cfg)
     n = X.shape[0]
-    train(model, X, Y, TrainConfig(steps=1500, batch_size=n, lr=0.5, lr_decay_step=1000,
-                                   lr_final=0.2))
+    train(model, X, Y, TrainConfig(steps=1500, batch_size=n, schedule=StepDecay(0.5, 1000, 0.2)))
     best = counting_loss(X, Y, X, Y, len(vocab), smoothing=0.0)
     loss = split_loss(model, X, Y)
     assert best - 1e-4 <= loss < best + 0.05
@@ -138,8 +137,8 @@ def test_training_overfits_a_batch_of_distinct_contexts_to_near_zero(toy):
     Xu, Yu = X[keep][:32], Y[keep][:32]
     assert counting_loss(Xu, Yu, Xu, Yu, len(vocab), smoothing=0.0) == pytest.approx(0.0)
     model = MLP(MLPConfig(vocab_size=len(vocab), n_hidden=64, w2_scale=0.1, b2_scale=0.0))
-    train(model, Xu, Yu, TrainConfig(steps=1500, batch_size=Xu.shape[0], lr=0.5,
-                                      lr_decay_step=1500))
+    train(model, Xu, Yu, TrainConfig(steps=1500, batch_size=Xu.shape[0],
+                                     schedule=StepDecay(0.5, 1500, 0.01)))
     assert split_loss(model, Xu, Yu) < 0.05
 
 
@@ -150,7 +149,7 @@ def test_seeded_training_is_reproducible_bit_for_bit(toy, backend):
     vocab, X, Y = toy
     cfg = MLPConfig(vocab_size=len(vocab), n_hidden=32)
     extra = {"backend": backend} if hasattr(TrainConfig, "backend") else {}
-    tcfg = TrainConfig(steps=300, batch_size=8, lr_decay_step=200, **extra)
+    tcfg = TrainConfig(steps=300, batch_size=8, schedule=StepDecay(0.1, 200, 0.01), **extra)
     runs = []
     for _ in range(2):
         model = MLP(cfg)

@@ -6,21 +6,20 @@ from dataclasses import replace
 
 import torch
 
-from makemore import layers as L
-from makemore.mlp import MLP, MLPConfig
+from makemore.mlp import MLP, DeepConfig, MLPConfig, deep_mlp
 from makemore.parallel import Job, run_jobs, train_many
-from makemore.training import LossTrace, TrainConfig, split_loss, train
+from makemore.training import LossTrace, StepDecay, TrainConfig, split_loss, train
 
 
 def test_train_many_in_workers_matches_training_here():
     g = torch.Generator().manual_seed(0)
     X = torch.randint(0, 27, (400, 3), generator=g)
     Y = torch.randint(0, 27, (400,), generator=g)
-    cfg = TrainConfig(steps=40, batch_size=16, lr_decay_step=20)
+    cfg = TrainConfig(steps=40, batch_size=16, schedule=StepDecay(0.1, 20, 0.01))
 
     def jobs():
         return [("mlp", MLP(MLPConfig(27, n_hidden=16, w2_scale=0.01)), cfg),
-                ("deep", L.deep_mlp(L.DeepConfig(27, n_hidden=12, n_layers=2)), cfg)]
+                ("deep", deep_mlp(DeepConfig(27, n_hidden=12, n_layers=2)), cfg)]
 
     here = train_many(jobs(), X, Y, workers=1)
     there = train_many(jobs(), X, Y, workers=2, context="fork")  # fork: quick to start
@@ -41,7 +40,7 @@ def test_a_traced_job_in_a_worker_notes_the_losses_of_the_model_it_trains():
     X = torch.randint(0, 27, (300, 3), generator=g)
     Y = torch.randint(0, 27, (300,), generator=g)
     Xd, Yd = X[:50], Y[:50]
-    cfg = TrainConfig(steps=30, batch_size=16, lr_decay_step=20)
+    cfg = TrainConfig(steps=30, batch_size=16, schedule=StepDecay(0.1, 20, 0.01))
 
     def job():
         model = MLP(MLPConfig(27, n_hidden=16, w2_scale=0.01))

@@ -7,13 +7,13 @@ import torch
 from random_weights import randomize
 from torch import nn
 
-from makemore.recurrent import RNN, BoW, CausalBoW, GRUCell, ModelConfig, RNNCell
+from makemore.recurrent import RNN, BoW, CausalBoW, GRUCell, RecurrentConfig, RNNCell
 
 E, H, B, T, V = 5, 6, 4, 7, 11  # n_embd, n_embd2, batch, time, vocab
 
 
-def _cfg(**kw) -> ModelConfig:
-    return ModelConfig(**{"vocab_size": V, "block_size": T, "n_embd": E, "n_embd2": H, **kw})
+def _cfg(**kw) -> RecurrentConfig:
+    return RecurrentConfig(**{"vocab_size": V, "block_size": T, "n_embd": E, "n_embd2": H, **kw})
 
 
 def _xh(seed: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
@@ -165,7 +165,7 @@ def test_default_sizes_are_makemore_py_s():
 
 
 def test_seeded_construction_is_reproducible():
-    a, b = RNN(_cfg(), "gru", seed=3), RNN(_cfg(), "gru", seed=3)
+    a, b = RNN(_cfg(seed=3), "gru"), RNN(_cfg(seed=3), "gru")
     for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(pa, pb)
-    assert not torch.equal(a.wte.weight, RNN(_cfg(), "gru", seed=4).wte.weight)
+    assert not torch.equal(a.wte.weight, RNN(_cfg(seed=4), "gru").wte.weight)

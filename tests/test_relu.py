@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from makemore import layers as L
+from makemore.mlp import DeepConfig, deep_mlp
 from makemore.training import TrainConfig
 
 DT = torch.float64
@@ -46,7 +47,7 @@ def test_relu_backward_matches_autograd_float64():
 def test_relu_stack_step_matches_autograd_float64():
     """A deep ReLU stack (no BatchNorm, so Linear biases too): one manual training step gives
     autograd's loss and every parameter's gradient."""
-    model = L.deep_mlp(L.DeepConfig(27, n_hidden=32, batchnorm=False, activation="relu",
+    model = deep_mlp(DeepConfig(27, n_hidden=32, batchnorm=False, activation="relu",
                                     gain=math.sqrt(2))).to(dtype=DT)
     g = torch.Generator().manual_seed(2)
     X, Y = torch.randint(0, 27, (32, 3), generator=g), torch.randint(0, 27, (32,), generator=g)
@@ -54,7 +55,7 @@ def test_relu_stack_step_matches_autograd_float64():
     loss = F.cross_entropy(ref(X), Y)
     loss.backward()
 
-    step = model.fast_path(TrainConfig(batch_size=32))
+    step = model.manual_step(TrainConfig(batch_size=32))
     assert step is not None  # ReLU has a hand-written backward: the stack trains without autograd
     ((x, t, tf),) = list(step.batches(X[None], Y[None]))
     with torch.no_grad():

@@ -11,16 +11,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from makemore.data import Vocab, context_windows
-from makemore.recurrent import RNN, BoW, ModelConfig
-from makemore.sequences import (
-    IGNORE,
-    SequenceStep,
-    generate,
-    padded_words,
-    sample_words,
-    trim_padding,
+from makemore.recurrent import RNN, BoW, RecurrentConfig
+from makemore.sampling import sample
+from makemore.sequences import IGNORE, WordModel, padded_words, trim_padding
+from makemore.training import (
+    AutogradStep,
+    Constant,
+    StepDecay,
+    TrainConfig,
+    split_loss,
+    train,
+    training_step,
 )
-from makemore.training import AutogradStep, TrainConfig, split_loss, train, training_step
 from makemore.transformer import Transformer, TransformerConfig
 
 ALPHABET = Vocab.from_words(["abcdefghijklmnopqrstuvwxyz"])
@@ -28,8 +30,8 @@ ALPHABET = Vocab.from_words(["abcdefghijklmnopqrstuvwxyz"])
 
 def _tiny_transformer(vocab_size: int, block_size: int, seed: int = 0) -> Transformer:
     cfg = TransformerConfig(vocab_size=vocab_size, block_size=block_size, n_layer=2, n_head=2,
-                            n_embd=16)
-    return Transformer(cfg, seed=seed)
+                            n_embd=16, seed=seed)
+    return Transformer(cfg)
 
 
 class Lookup(nn.Module):
@@ -140,41 +142,49 @@ def test_split_loss_equals_the_context_window_loss(toy_words):
 
 
 @pytest.mark.parametrize("kind", ["transformer", "rnn", "bow"])
-def test_sequence_models_train_on_the_sequence_step(kind):
+def test_sequence_models_train_on_trimmed_minibatches(kind):
+    """The loop's autograd step asks a sequence model to cut each minibatch to its longest
+    word, whatever the recipe."""
     V, T = 11, 9
-    small = ModelConfig(vocab_size=V, block_size=T, n_embd=8, n_embd2=8)
+    small = RecurrentConfig(vocab_size=V, block_size=T, n_embd=8, n_embd2=8)
     model = {"transformer": lambda: _tiny_transformer(V, T), "rnn": lambda: RNN(small),
              "bow": lambda: BoW(small)}[kind]()
-    assert isinstance(training_step(model, TrainConfig(optimizer="adamw")), SequenceStep)
-    assert isinstance(training_step(model, TrainConfig(backend="autograd")), AutogradStep)
-    assert isinstance(training_step(model, TrainConfig(l2=0.1)), AutogradStep)
+    assert isinstance(model, WordModel)
+    for cfg in (TrainConfig(optimizer="adamw"), TrainConfig(backend="autograd"),
+                TrainConfig(l2=0.1)):
+        step = training_step(model, cfg)
+        assert isinstance(step, AutogradStep) and step.prepare == trim_padding
+
+
+def _untrimmed(model: WordModel) -> WordModel:
+    model.prepare_batch = None  # the loop's plain step: every minibatch at the full width
+    return model
 
 
 def test_trimmed_steps_are_the_plain_steps(toy_words):
-    """Without dropout, training on trimmed minibatches takes the steps of the loop's plain
-    autograd step on the full width (up to float rounding of the shorter matrices). Plain SGD:
-    AdamW would blow the rounding noise of a gradient that is zero in exact arithmetic (the
-    key bias: softmax ignores a shift shared by a whole row of scores) up to full-size steps."""
+    """Without dropout, training on trimmed minibatches takes the steps of the plain autograd
+    step on the full width (up to float rounding of the shorter matrices). Plain SGD: AdamW
+    would blow the rounding noise of a gradient that is zero in exact arithmetic (the key
+    bias: softmax ignores a shift shared by a whole row of scores) up to full-size steps."""
     vocab = Vocab.from_words(toy_words)
     X, Y = padded_words(toy_words, vocab, block_size=16)  # 7 columns of padding at least
-    cfg = TrainConfig(steps=30, batch_size=4, lr=0.5, lr_decay_step=30, seed=3)
-    fast, plain = _tiny_transformer(len(vocab), 16), _tiny_transformer(len(vocab), 16)
-    l_fast = train(fast, X, Y, cfg)
-    l_plain = train(plain, X, Y, TrainConfig(**{**cfg.__dict__, "backend": "autograd"}))
-    torch.testing.assert_close(l_fast, l_plain, rtol=0, atol=1e-5)
-    for a, b in zip(fast.parameters(), plain.parameters(), strict=True):
+    cfg = TrainConfig(steps=30, batch_size=4, schedule=StepDecay(0.5, 30, 0.01), seed=3)
+    trimmed = _tiny_transformer(len(vocab), 16)
+    plain = _untrimmed(_tiny_transformer(len(vocab), 16))
+    l_trimmed, l_plain = train(trimmed, X, Y, cfg), train(plain, X, Y, cfg)
+    torch.testing.assert_close(l_trimmed, l_plain, rtol=0, atol=1e-5)
+    for a, b in zip(trimmed.parameters(), plain.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-5)
 
 
 def test_a_trimmed_step_has_the_gradient_of_the_full_width():
     X, Y = padded_words(["ava", "bo", "emma"], ALPHABET, block_size=12)
-    grads = []
-    for x, y in ((X, Y), trim_padding(X, Y)):
-        model = _tiny_transformer(len(ALPHABET), 12).double()
-        step = SequenceStep(model, seed=0)
-        loss = step.step(x, y)
-        grads.append((loss, [p.grad for p in model.parameters()]))
     assert X.shape[1] > trim_padding(X, Y)[0].shape[1]
+    grads = []
+    for model in (_tiny_transformer(len(ALPHABET), 12).double(),
+                  _untrimmed(_tiny_transformer(len(ALPHABET), 12).double())):
+        loss = AutogradStep(model, TrainConfig(seed=0)).step(X, Y)
+        grads.append((loss, [p.grad for p in model.parameters()]))
     torch.testing.assert_close(grads[0][0], grads[1][0])
     for a, b in zip(grads[0][1], grads[1][1], strict=True):
         torch.testing.assert_close(a, b)
@@ -190,9 +200,9 @@ def test_dropout_draws_from_its_own_seeded_stream(toy_words):
 
     def run(seed, global_seed):
         torch.manual_seed(global_seed)
-        model = Transformer(TransformerConfig(**cfg), seed=0)
+        model = Transformer(TransformerConfig(**cfg, seed=0))
         losses = train(model, X, Y, TrainConfig(steps=20, batch_size=4, optimizer="adamw",
-                                                lr=1e-2, seed=seed))
+                                                schedule=Constant(1e-2), seed=seed))
         return losses, torch.random.get_rng_state()
 
     (a, state_a), (b, _), (c, _) = run(5, 0), run(5, 1), run(6, 0)
@@ -205,43 +215,52 @@ def test_dropout_draws_from_its_own_seeded_stream(toy_words):
 # sampling
 
 
-def test_sample_words_is_deterministic_for_a_seed(toy_words):
+def test_sampling_is_deterministic_for_a_seed(toy_words):
     vocab = Vocab.from_words(toy_words)
     model = _tiny_transformer(len(vocab), 9)
-    a = sample_words(model, vocab, 12, generator=torch.Generator().manual_seed(7))
-    b = sample_words(model, vocab, 12, generator=torch.Generator().manual_seed(7))
-    c = sample_words(model, vocab, 12, generator=torch.Generator().manual_seed(8))
+    a = sample(model, vocab, 12, generator=torch.Generator().manual_seed(7))
+    b = sample(model, vocab, 12, generator=torch.Generator().manual_seed(7))
+    c = sample(model, vocab, 12, generator=torch.Generator().manual_seed(8))
     assert a == b and a != c
     assert len(a) == 12
     assert all(len(w) <= 8 and set(w) <= set(vocab.itos[1:]) for w in a)
 
 
-def test_generate_greedy_top1_and_cold_temperature_agree(toy_words):
+def test_greedy_top1_and_cold_temperature_agree(toy_words):
+    """top_k=1 leaves one character to draw, a temperature near 0 all but one: both are the
+    argmax, computed here by hand."""
     vocab = Vocab.from_words(toy_words)
-    model = _tiny_transformer(len(vocab), 9)
-    greedy = generate(model, 3, 8, do_sample=False)
+    model = _tiny_transformer(len(vocab), 9).eval()
+    idx = torch.zeros((3, 1), dtype=torch.long)
+    with torch.no_grad():
+        for _ in range(8):
+            idx = torch.cat([idx, model(idx)[:, -1].argmax(-1, keepdim=True)], dim=1)
+    greedy = [vocab.decode(row[1:row.index(0, 1)] if 0 in row[1:] else row[1:])
+              for row in idx.tolist()]
     g = torch.Generator().manual_seed(0)
-    top1 = generate(model, 3, 8, top_k=1, generator=g)
-    cold = generate(model, 3, 8, temperature=1e-4, generator=g)
-    n = min(greedy.shape[1], top1.shape[1], cold.shape[1])
-    assert torch.equal(greedy[:, :n], top1[:, :n]) and torch.equal(greedy[:, :n], cold[:, :n])
-    assert (greedy[:, 0] == 0).all()  # every row starts with the start token
+    assert sample(model, vocab, 3, generator=g, top_k=1) == greedy
+    assert sample(model, vocab, 3, generator=g, temperature=1e-4) == greedy
 
 
-def test_generate_top_k_only_draws_from_the_k_most_likely():
+class Fixed(WordModel):
+    """A sequence model whose next-character logits are always `logits`."""
+
+    def __init__(self, logits: torch.Tensor):
+        super().__init__()
+        self.logits, self.block_size = logits, 4
+
+    def forward(self, idx):
+        return self.logits.expand(idx.shape[0], idx.shape[1], len(self.logits))
+
+
+def test_top_k_only_draws_from_the_k_most_likely():
     """A fixed next-character distribution: with top_k=2 only its two most likely come out."""
-    V = 6
-    logits = torch.tensor([0.0, 3.0, 2.9, 1.0, 0.5, 0.2])
-
-    class Fixed(nn.Module):
-        def forward(self, idx):
-            return logits.expand(idx.shape[0], idx.shape[1], V)
-
-    g = torch.Generator().manual_seed(0)
-    idx = generate(Fixed(), 200, 1, top_k=2, generator=g)  # (200, 2)
-    assert set(idx[:, 1].tolist()) == {1, 2}
-    idx = generate(Fixed(), 200, 1, generator=torch.Generator().manual_seed(0))
-    assert len(set(idx[:, 1].tolist())) > 2
+    vocab = Vocab(itos=tuple(".abcde"))
+    model = Fixed(torch.tensor([-9.0, 3.0, 2.9, 1.0, 0.5, 0.2]))
+    words = sample(model, vocab, 200, generator=torch.Generator().manual_seed(0), top_k=2)
+    assert {w[0] for w in words} == {"a", "b"}
+    words = sample(model, vocab, 200, generator=torch.Generator().manual_seed(0))
+    assert len({w[0] for w in words}) > 2
 
 
 # -----------------------------------------------------------------------------
@@ -267,7 +286,7 @@ def test_sequence_models_learn_down_to_the_prefix_floor(toy_words, kind):
     vocab = Vocab.from_words(toy_words)
     X, Y = padded_words(toy_words, vocab)
     V, T = len(vocab), X.shape[1]
-    small = ModelConfig(vocab_size=V, block_size=T, n_embd=16, n_embd2=32)
+    small = RecurrentConfig(vocab_size=V, block_size=T, n_embd=16, n_embd2=32)
     model = {
         "transformer": lambda: Transformer(TransformerConfig(vocab_size=V, block_size=T,
                                                              n_layer=2, n_head=2, n_embd=32)),

@@ -27,7 +27,7 @@ LAYERS = [
     {"bigram", "ngram", "layers", "mlp", "sampling", "sequences", "transformer", "recurrent",
      "wavenet"},  # models (and the from-scratch layers with their hand-written backward)
     {"training"},
-    {"diagnostics", "parallel"},
+    {"diagnostics", "parallel", "zoo"},  # zoo: the registry of kinds of model
     {"figures", "publish", "results"},
     {"checkpoint", "cli", "__main__", "__init__"},
 ]

@@ -15,9 +15,10 @@ import torch.nn.functional as F
 from makemore import layers as L
 from makemore.data import Vocab, context_windows
 from makemore.lecture import SEED
-from makemore.mlp import MLP, MLPConfig
+from makemore.mlp import MLP, DeepConfig, MLPConfig, deep_mlp
 from makemore.training import (
     AutogradStep,
+    Constant,
     Shifted,
     StepDecay,
     Sweep,
@@ -62,7 +63,7 @@ def toy_data(toy_words) -> tuple[torch.Tensor, torch.Tensor]:
 @pytest.mark.parametrize("variant", ["part3", "bn"])
 def test_both_paths_take_the_same_steps(variant, toy_data):
     X, Y = toy_data
-    cfg = TrainConfig(steps=60, batch_size=16, lr=0.1, lr_decay_step=40, lr_final=0.01, seed=7)
+    cfg = TrainConfig(steps=60, batch_size=16, schedule=StepDecay(0.1, 40, 0.01), seed=7)
     fast, slow = _model(VARIANTS[variant]), _model(VARIANTS[variant])
     l_fast = train(fast, X, Y, cfg)
     l_slow = train(slow, X, Y, dataclasses.replace(cfg, backend="autograd"))
@@ -88,7 +89,7 @@ def test_default_backend_runs_the_hand_written_backward(which, toy_data, monkeyp
     backward train without autograd (which is made to fail here), and "autograd" uses it."""
     X, Y = toy_data
     model = {"mlp": lambda: _model(VARIANTS["part3"]), "bn-mlp": lambda: _model(VARIANTS["bn"]),
-             "deep": lambda: L.deep_mlp(L.DeepConfig(27, n_hidden=16))}[which]
+             "deep": lambda: deep_mlp(DeepConfig(27, n_hidden=16))}[which]
     assert isinstance(training_step(model(), TrainConfig()), L.ManualStep)
     cfg = TrainConfig(steps=5, batch_size=8)
     _no_autograd(monkeypatch)
@@ -97,12 +98,12 @@ def test_default_backend_runs_the_hand_written_backward(which, toy_data, monkeyp
         train(model(), X, Y, dataclasses.replace(cfg, backend="autograd"))
 
 
-def test_models_without_a_fast_path_train_on_autograd(toy_data):
+def test_models_without_a_manual_step_train_on_autograd(toy_data):
     X, Y = toy_data
     net = torch.nn.Sequential(torch.nn.Embedding(27, 4), torch.nn.Flatten(),
                               torch.nn.Linear(12, 27))
     assert isinstance(training_step(net, TrainConfig()), AutogradStep)
-    losses = train(net, X, Y, TrainConfig(steps=200, batch_size=16, lr=0.5))
+    losses = train(net, X, Y, TrainConfig(steps=200, batch_size=16, schedule=Constant(0.5)))
     assert losses[-50:].mean() < losses[:50].mean()
 
 
@@ -166,7 +167,7 @@ def test_same_seed_gives_bit_identical_losses(backend, toy_data):
 @pytest.mark.parametrize("backend", ["auto", "autograd"])
 def test_modes_losses_and_callback(backend, toy_data):
     X, Y = toy_data
-    cfg = TrainConfig(steps=12, batch_size=8, lr=0.5, lr_decay_step=5, lr_final=0.05,
+    cfg = TrainConfig(steps=12, batch_size=8, schedule=StepDecay(0.5, 5, 0.05),
                       backend=backend)
     model = _model(VARIANTS["bn"])
     before = [p.detach().clone() for p in model.parameters()]
@@ -282,7 +283,7 @@ def test_full_batch_with_l2_is_plain_gradient_descent_on_the_penalised_loss(toy_
     net = torch.nn.Sequential(torch.nn.Embedding(27, 4), torch.nn.Flatten(),
                               torch.nn.Linear(12, 27))
     ref = copy.deepcopy(net)
-    cfg = TrainConfig(steps=5, batch_size=None, lr=0.3, l2=0.1)
+    cfg = TrainConfig(steps=5, batch_size=None, schedule=Constant(0.3), l2=0.1)
     losses = train(net, X, Y, cfg)
     expected = []
     for _ in range(5):  # the same steps, written out
@@ -334,7 +335,7 @@ def test_sequence_targets_ignore_the_padding():
     X = torch.tensor([[0, 1, 2], [0, 3, 0]])
     Y = torch.tensor([[1, 2, 0], [3, 0, -1]])
     model = Table()
-    losses = train(model, X, Y, TrainConfig(steps=1, batch_size=None, lr=1.0))
+    losses = train(model, X, Y, TrainConfig(steps=1, batch_size=None, schedule=Constant(1.0)))
     assert losses[0].item() == pytest.approx(math.log(27))
     assert split_loss(model, X, Y) < math.log(27)
 

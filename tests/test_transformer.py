@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from random_weights import randomize
 from torch import nn
 
-from makemore import transformer as tf
+from makemore.sequences import causal_mask
 from makemore.transformer import (
     CausalSelfAttention,
     Head,
@@ -88,8 +88,8 @@ def test_fused_layernorm_is_the_same_function():
 
 
 def test_fused_transformer_is_the_same_model():
-    a = Transformer(_small_config(), seed=2).double()
-    b = Transformer(_small_config(fused=True), seed=2).double()
+    a = Transformer(_small_config(seed=2)).double()
+    b = Transformer(_small_config(fused=True, seed=2)).double()
     idx = torch.randint(0, 11, (3, 9), generator=torch.Generator().manual_seed(0))
     ya, yb = a(idx), b(idx)
     torch.testing.assert_close(ya, yb)
@@ -179,7 +179,7 @@ def test_default_model_is_makemore_py_sized():
                                 {"init": "gpt2"}, {"bias": False}])
 def test_transformer_is_causal(kw):
     """Changing the token at position t changes no logits before t (and does change t's)."""
-    model = Transformer(_small_config(**kw), seed=1).eval()
+    model = Transformer(_small_config(**kw, seed=1)).eval()
     g = torch.Generator().manual_seed(0)
     idx = torch.randint(0, 11, (4, 9), generator=g)
     with torch.no_grad():
@@ -193,7 +193,7 @@ def test_transformer_is_causal(kw):
 
 
 def test_transformer_on_a_prefix_gives_the_prefix_logits():
-    model = Transformer(_small_config(), seed=1).eval()
+    model = Transformer(_small_config(seed=1)).eval()
     idx = torch.randint(0, 11, (2, 9), generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         torch.testing.assert_close(model(idx[:, :5]), model(idx)[:, :5])
@@ -205,21 +205,21 @@ def test_without_position_embeddings_the_past_is_a_bag():
     """No wpe, one layer: the last position's logits do not change when the earlier tokens are
     shuffled (attention sees a set of keys). With more layers the earlier positions' own
     prefixes change, so the invariance is for one layer only."""
-    model = Transformer(_small_config(pos_emb=False, n_layer=1), seed=1).double().eval()
+    model = Transformer(_small_config(pos_emb=False, n_layer=1, seed=1)).double().eval()
     assert model.wpe is None
     idx = torch.randint(1, 11, (2, 9), generator=torch.Generator().manual_seed(0))
     perm = torch.tensor([5, 2, 7, 0, 1, 6, 3, 4, 8])  # last position stays in place
     with torch.no_grad():
         torch.testing.assert_close(model(idx[:, perm])[:, -1], model(idx)[:, -1])
-    with_pos = Transformer(_small_config(n_layer=1), seed=1).double().eval()
+    with_pos = Transformer(_small_config(n_layer=1, seed=1)).double().eval()
     with torch.no_grad():
         assert not torch.allclose(with_pos(idx[:, perm])[:, -1], with_pos(idx)[:, -1])
 
 
 def test_seeded_construction_is_reproducible_and_leaves_global_rng_alone():
     state = torch.random.get_rng_state()
-    a, b = Transformer(_small_config(), seed=5), Transformer(_small_config(), seed=5)
-    c = Transformer(_small_config(), seed=6)
+    a, b = Transformer(_small_config(seed=5)), Transformer(_small_config(seed=5))
+    c = Transformer(_small_config(seed=6))
     assert torch.equal(torch.random.get_rng_state(), state)
     for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(pa, pb)
@@ -227,7 +227,7 @@ def test_seeded_construction_is_reproducible_and_leaves_global_rng_alone():
 
 
 def test_gpt2_init_scales_the_residual_projections():
-    model = Transformer(TransformerConfig(init="gpt2"), seed=0)
+    model = Transformer(TransformerConfig(init="gpt2", seed=0))
     fc = torch.cat([b.mlp.c_fc.weight.flatten() for b in model.blocks])
     proj = torch.cat([b.mlp.c_proj.weight.flatten() for b in model.blocks])
     assert fc.std().item() == pytest.approx(0.02, rel=0.05)
@@ -236,7 +236,7 @@ def test_gpt2_init_scales_the_residual_projections():
 
 
 def test_dropout_is_random_in_training_and_off_in_eval():
-    model = Transformer(_small_config(dropout=0.2), seed=1)
+    model = Transformer(_small_config(dropout=0.2, seed=1))
     idx = torch.randint(0, 11, (2, 9), generator=torch.Generator().manual_seed(0))
     model.train()
     assert not torch.equal(model(idx), model(idx))
@@ -249,13 +249,13 @@ def test_config_rejects_bad_values():
         TransformerConfig(n_embd=10, n_head=4)
     with pytest.raises(ValueError, match="init"):
         TransformerConfig(init="xavier")
-    assert tf.causal_mask(3).tolist() == [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
+    assert causal_mask(3).tolist() == [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
 
 
 def test_attention_maps_are_the_weights_the_forward_pass_uses():
     """Rows sum to one, nothing is taken from the future, and the maps times the values are
     each layer's attention output."""
-    model = randomize(Transformer(_small_config(), seed=1)).double().eval()
+    model = randomize(Transformer(_small_config(seed=1))).double().eval()
     idx = torch.randint(0, 11, (3, 9), generator=torch.Generator().manual_seed(0))
     maps = model.attention_maps(idx)
     assert len(maps) == 2 and maps[0].shape == (3, 2, 9, 9)

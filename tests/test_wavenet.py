@@ -16,8 +16,9 @@ from makemore import layers as L
 from makemore import lecture
 from makemore.data import Vocab
 from makemore.sampling import sample
-from makemore.training import TrainConfig, train
-from makemore.wavenet import BOOK_RECIPE, Drops, WaveNetConfig, causal_conv, wavenet
+from makemore.training import Constant, Drops, TrainConfig, train
+from makemore.wavenet import WaveNetConfig, causal_conv, wavenet
+from makemore.zoo import WAVENET_BOOK_RECIPE
 
 DT = torch.float64
 V = 27
@@ -73,11 +74,12 @@ def test_weights_come_from_the_seed_and_the_output_starts_quiet():
 def test_the_books_recipe_is_the_lectures_with_earlier_drops():
     drops = Drops(0.1, ((5, 0.01), (8, 0.001)))
     assert [drops.lr_at(s) for s in (0, 4, 5, 7, 8, 100)] == [0.1, 0.1, 0.01, 0.01, 0.001, 0.001]
-    cfg, lec = TrainConfig(**BOOK_RECIPE), TrainConfig(**lecture.PART5_RECIPE)
+    cfg = TrainConfig(**WAVENET_BOOK_RECIPE)
+    lec = TrainConfig.from_lecture(lecture.PART5_RECIPE)
     assert cfg.batch_size == lec.batch_size and cfg.lr_at(0) == lec.lr_at(0)
     first_drop = cfg.schedule.drops[0][0]
-    assert cfg.lr_at(first_drop) == lec.lr_final < cfg.lr_at(first_drop - 1)
-    assert first_drop < lec.lr_decay_step and cfg.steps < lec.steps
+    assert cfg.lr_at(first_drop) == lec.schedule.final < cfg.lr_at(first_drop - 1)
+    assert first_drop < lec.schedule.decay_step and cfg.steps < lec.steps
 
 
 # -----------------------------------------------------------------------------
@@ -276,12 +278,12 @@ def test_the_bugs_backward_matches_autograd(training, unbiased):
 
 
 @pytest.mark.parametrize("bug", [False, True], ids=["fixed", "bug"])
-def test_a_training_step_on_the_fast_path_matches_autograd(bug):
+def test_a_training_step_on_the_manual_step_matches_autograd(bug):
     model = wavenet(WaveNetConfig(V, n_embd=6, n_hidden=12, batchnorm_bug=bug)).to(dtype=DT)
     ref = copy.deepcopy(model)
     g = torch.Generator().manual_seed(2)
     X, Y = torch.randint(0, V, (32, 8), generator=g), torch.randint(0, V, (32,), generator=g)
-    step = model.fast_path(TrainConfig(batch_size=32))
+    step = model.manual_step(TrainConfig(batch_size=32))
     assert step is not None
     ((x, t, tf),) = list(step.batches(X[None], Y[None]))
     with torch.no_grad():
@@ -299,7 +301,7 @@ def test_training_lowers_the_loss_and_sampling_works(toy_words):
     model = wavenet(WaveNetConfig(V, n_embd=4, n_hidden=8))
     g = torch.Generator().manual_seed(0)
     X, Y = torch.randint(0, V, (64, 8), generator=g), torch.randint(0, 5, (64,), generator=g)
-    losses = train(model, X, Y, TrainConfig(steps=300, batch_size=16, lr=0.1))
+    losses = train(model, X, Y, TrainConfig(steps=300, batch_size=16, schedule=Constant(0.1)))
     assert losses[-50:].mean() < losses[:50].mean() - 0.5
     vocab = Vocab.from_words(toy_words)
     words = sample(wavenet(WaveNetConfig(len(vocab))), vocab, 6, torch.Generator().manual_seed(1))

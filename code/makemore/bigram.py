@@ -19,6 +19,7 @@ https://github.com/karpathy/nn-zero-to-hero/blob/master/lectures/makemore/makemo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import torch
@@ -67,13 +68,26 @@ def row_entropy(P: torch.Tensor) -> torch.Tensor:
 # path B: the neural bigram
 
 
+@dataclass
+class BigramConfig:
+    vocab_size: int  # characters, '.' included: W is vocab_size x vocab_size
+    seed: int = SEED  # draws W
+
+    def __post_init__(self) -> None:
+        if self.vocab_size < 2:
+            raise ValueError(f"vocab_size must be at least 2, not {self.vocab_size}")
+
+
 class NeuralBigram:
     """One linear layer, no bias: logits = one_hot(x) @ W, which is the row W[x].
 
     Trained by `makemore.training.train` on every bigram at once (`batch_size=None`) with the
-    lecture's weight penalty (`l2`); its `fast_path` computes that loss once per character
-    instead of once per example (see `neural_loss`).
+    lecture's weight penalty (`l2`); its `loss` computes the cross-entropy once per character
+    instead of once per example (see `neural_loss`). It reads a context of one character, so it
+    is also a window model with `block_size` 1 (what `makemore.sampling.sample` needs).
     """
+
+    block_size = 1
 
     def __init__(self, vocab_size: int, seed: int = SEED):
         g = torch.Generator().manual_seed(seed)
@@ -97,22 +111,23 @@ class NeuralBigram:
         return self.train(False)
 
     def __call__(self, xs: torch.Tensor) -> torch.Tensor:
-        return self.W[xs]  # (B, V): the same as F.one_hot(xs, V).float() @ W, without the matmul
+        """(B,) previous characters, or (B, 1) windows of one -> (B, V) logits: the rows W[x],
+        the same as F.one_hot(xs, V).float() @ W, without the matmul."""
+        return self.W[xs.reshape(len(xs))]
+
+    def loss(self, xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
+        """The mean cross-entropy of (xs, ys), fused (see `neural_loss`): what
+        `makemore.training.train` differentiates (plus the recipe's l2 penalty)."""
+        return neural_loss(self.W, xs, ys)
 
     @torch.inference_mode()
     def probs(self) -> torch.Tensor:
         """(V, V) the table the net has learned: softmax of each row of W."""
         return self.W.softmax(1)
 
-    def fast_path(self, cfg) -> BigramStep | None:
-        """The fused loss for full-batch SGD (the lecture's recipe); None for anything else."""
-        if cfg.batch_size is not None or cfg.optimizer != "sgd":
-            return None
-        return BigramStep(self, cfg.l2)
-
 
 def neural_loss(
-    W: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor, reg: float
+    W: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor, reg: float = 0.0
 ) -> torch.Tensor:
     """Mean NLL of (xs, ys) under the rows of softmax(W), + reg * mean(W**2).
 
@@ -124,29 +139,8 @@ def neural_loss(
     logprobs = W.log_softmax(1)  # (V, V)
     V = W.shape[1]
     picked = logprobs.view(-1).take(xs * V + ys)  # (N,) = logprobs[xs, ys]
-    return -picked.mean() + reg * (W**2).mean()
-
-
-class BigramStep:
-    """One full-batch step of the neural bigram: `neural_loss`, then autograd's backward."""
-
-    grad_enabled = True
-
-    def __init__(self, model: NeuralBigram, reg: float):
-        self.model, self.reg = model, reg
-
-    def batches(self, Xc: torch.Tensor, Yc: torch.Tensor):
-        return zip(Xc.unbind(0), Yc.unbind(0), strict=True)
-
-    def step(self, xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
-        W = self.model.W
-        loss = neural_loss(W, xs, ys, self.reg)
-        W.grad = None
-        loss.backward()
-        return loss.detach()
-
-    def fresh_grads(self) -> None:
-        pass
+    loss = -picked.mean()
+    return loss + reg * (W**2).mean() if reg else loss
 
 
 # -----------------------------------------------------------------------------
@@ -184,9 +178,3 @@ def sample(
             out.append(vocab.itos[ix])
         words.append("".join(out))
     return words
-
-
-def sample_words(model: torch.Tensor | HasProbs, vocab: Vocab, n: int,
-                 seed: int = SEED) -> list[str]:
-    """n sampled words from a freshly seeded generator: what a command line needs."""
-    return sample(model, vocab, n, torch.Generator().manual_seed(seed))

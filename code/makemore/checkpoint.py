@@ -22,21 +22,15 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from makemore.bigram import NeuralBigram
 from makemore.data import BOUNDARY, Vocab
 from makemore.files import atomic_write
-from makemore.lecture import SEED
-from makemore.mlp import MLP, MLPConfig
-from makemore.recurrent import RNN, BoW, ModelConfig
-from makemore.transformer import Transformer, TransformerConfig
-from makemore.wavenet import WaveNetConfig, wavenet
+from makemore.zoo import KINDS
 
 FORMAT = "makemore-checkpoint"
 VERSION = 2  # bump when the layout changes; older versions are refused with a clear message
@@ -44,78 +38,6 @@ VERSION = 2  # bump when the layout changes; older versions are refused with a c
 
 class CheckpointError(ValueError):
     """A file that is not a usable makemore checkpoint; the message is one line naming it."""
-
-
-# -----------------------------------------------------------------------------
-# the model types a checkpoint can hold: config dict -> freshly initialised model
-
-
-def _config(cls: type, config: dict[str, Any]) -> Any:
-    """`cls(**config)`, refusing unknown or missing fields and fields of the wrong type."""
-    unknown = sorted(set(config) - {f.name for f in fields(cls)})
-    if unknown:
-        raise ValueError(f"unknown config field(s) {unknown} for {cls.__name__}")
-    required = [f.name for f in fields(cls) if f.default is MISSING]
-    missing = sorted(set(required) - set(config))
-    if missing:
-        raise ValueError(f"missing config field(s) {missing} for {cls.__name__}")
-    defaults = asdict(cls(**{name: config[name] for name in required}))
-    for key, value in config.items():
-        if defaults[key] is None:
-            continue  # an optional field: the config class checks it, if it cares
-        want = type(defaults[key])
-        ok = isinstance(value, want) or (want is float and type(value) is int)
-        if not ok or (want is int and type(value) is bool):
-            raise ValueError(f"config field {key!r} should be {want.__name__}, not {value!r}")
-    return cls(**config)
-
-
-def _build_mlp(config: dict[str, Any]) -> MLP:
-    return MLP(_config(MLPConfig, config))
-
-
-def _build_wavenet(config: dict[str, Any]):
-    return wavenet(_config(WaveNetConfig, config))
-
-
-def _build_transformer(config: dict[str, Any]) -> Transformer:
-    return Transformer(_config(TransformerConfig, config))
-
-
-def _build_rnn(config: dict[str, Any]) -> RNN:
-    return RNN(_config(ModelConfig, config), "rnn")
-
-
-def _build_gru(config: dict[str, Any]) -> RNN:
-    return RNN(_config(ModelConfig, config), "gru")
-
-
-def _build_bow(config: dict[str, Any]) -> BoW:
-    return BoW(_config(ModelConfig, config))
-
-
-def _build_bigram(config: dict[str, Any]) -> NeuralBigram:
-    unknown = sorted(set(config) - {"vocab_size", "seed"})
-    if unknown:
-        raise ValueError(f"unknown config field(s) {unknown} for the bigram")
-    vocab_size, seed = config.get("vocab_size"), config.get("seed", SEED)
-    if type(vocab_size) is not int or vocab_size < 2:
-        raise ValueError(f"config field 'vocab_size' should be an int >= 2, not {vocab_size!r}")
-    if type(seed) is not int:
-        raise ValueError(f"config field 'seed' should be int, not {seed!r}")
-    return NeuralBigram(vocab_size, seed)
-
-
-BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "bigram": _build_bigram,  # Part 1: the neural bigram (makemore.bigram)
-    "mlp": _build_mlp,  # Part 2: the MLP (makemore.mlp)
-    "bn-mlp": _build_mlp,  # Part 3: the same MLP with BatchNorm and Kaiming-like scales
-    "wavenet": _build_wavenet,  # Part 5: the hierarchical network (makemore.wavenet)
-    "rnn": _build_rnn,  # makemore.py's recurrent network (makemore.recurrent)
-    "gru": _build_gru,  # makemore.py's gated recurrent unit (makemore.recurrent)
-    "bow": _build_bow,  # makemore.py's causal bag of words (makemore.recurrent)
-    "transformer": _build_transformer,  # Chapter 6: the Transformer (makemore.transformer)
-}
 
 
 # -----------------------------------------------------------------------------
@@ -184,7 +106,7 @@ def save(
     meta: dict[str, Any] | None = None,
 ) -> Path:
     """Write a checkpoint of `model` atomically; return its path."""
-    if model_type not in BUILDERS:
+    if model_type not in KINDS:
         raise ValueError(f"unknown model type {model_type!r}")
     payload = {
         "format": FORMAT,
@@ -246,16 +168,16 @@ def load(path: str | os.PathLike) -> Checkpoint:
             f"{path}: checkpoint version {version!r}, this makemore reads version {VERSION}"
         )
     model_type = payload.get("model_type")
-    if model_type not in BUILDERS:
+    if model_type not in KINDS:
         raise CheckpointError(
-            f"{path}: unknown model type {model_type!r} (known: {', '.join(BUILDERS)})"
+            f"{path}: unknown model type {model_type!r} (known: {', '.join(KINDS)})"
         )
     try:
         config, state = payload.get("config"), payload.get("state")
         meta = payload.get("meta", {})
         if not all(isinstance(x, dict) for x in (config, state, meta)):
             raise ValueError("config, state and meta must be dicts")
-        model = BUILDERS[model_type](config)
+        model = KINDS[model_type].rebuild(config)  # every field checked
         vocab = _check_vocab(payload.get("vocab"), config.get("vocab_size"))
         load_state(model, state)
     except (ValueError, TypeError, RuntimeError, KeyError) as err:  # torch: bad sizes

@@ -34,40 +34,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
 import makemore
-from makemore import bigram, checkpoint, lecture, mlp, sampling, sequences, wavenet
+from makemore import checkpoint, zoo
 from makemore.checkpoint import CheckpointError
-from makemore.data import (
-    DataError,
-    Vocab,
-    bigram_pairs,
-    context_windows,
-    load_corpus,
-    split_words,
-)
+from makemore.data import DataError, Vocab, load_corpus, split_words
 from makemore.lecture import SEED
-from makemore.recurrent import RNN, BoW, ModelConfig
-from makemore.training import (
-    Shifted,
-    StepDecay,
-    TrainConfig,
-    WarmupLinear,
-    minibatch_generator,
-    split_loss,
-    train,
-)
-from makemore.transformer import Transformer, TransformerConfig
+from makemore.sampling import sample
+from makemore.training import Shifted, TrainConfig, minibatch_generator, train
+from makemore.zoo import KINDS, OptionError
 
-BIGRAM_STEPS = 500  # full-batch steps of the neural bigram: its loss has levelled off by then
-SEQUENCE_STEPS = 20_000  # default steps of the sequence models
 PROBE = 1024  # training examples the progress bar's loss is measured on
 EVAL_EVERY = 500  # with --work-dir: evaluate on dev every this many steps (makemore.py's 500)
 SIZES = ("block_size", "n_embd", "n_hidden", "n_embd2", "n_layer", "n_head", "dropout")
@@ -79,255 +62,6 @@ class UsageError(Exception):
 
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
-
-
-# -----------------------------------------------------------------------------
-# the models `train` knows
-
-
-@dataclass(frozen=True)
-class ModelKind:
-    help: str
-    family: str  # "bigram" (full batch on pairs), "window" (context windows), "sequence" (words)
-    steps: int  # default number of training steps
-    lr: float  # default (peak) learning rate
-    build: Callable[[int, dict[str, Any], int], tuple[Any, dict[str, Any]]]  # -> model, config
-    sample: Callable[..., list[str]]  # (model, vocab, n, generator, temperature, top_k)
-    sizes: dict[str, Any] = field(default_factory=dict)  # the size options it takes: defaults
-    batchnorm: bool = False  # needs a batch of at least 2
-    check: Callable[[dict[str, Any]], None] | None = None  # UsageError on sizes it cannot take
-    decay_at: float = 0.5  # window models: the learning rate drops tenfold after this share
-
-
-def _build_bigram(V: int, sizes: dict[str, Any], seed: int):
-    return bigram.NeuralBigram(V, seed), {"vocab_size": V, "seed": seed}
-
-
-def _build_mlp(V: int, sizes: dict[str, Any], seed: int, batchnorm: bool = False):
-    cfg = mlp.MLPConfig(vocab_size=V, seed=seed, **sizes)
-    if batchnorm:  # Part 3: BatchNorm, tanh gain 5/3 over sqrt(fan_in), a quiet output layer
-        fields = dict(lecture.PART3_STAGE_FIELDS["BatchNorm"], w1_scale=cfg.kaiming_tanh)
-        cfg = replace(cfg, **fields)
-    return mlp.MLP(cfg), asdict(cfg)
-
-
-def _build_wavenet(V: int, sizes: dict[str, Any], seed: int):
-    levels = sizes["block_size"].bit_length() - 1  # fuses pairs: block_size = 2 ** levels
-    cfg = wavenet.WaveNetConfig(vocab_size=V, n_levels=levels, seed=seed, **sizes)
-    return wavenet.wavenet(cfg), asdict(cfg)
-
-
-def _build_recurrent(V: int, sizes: dict[str, Any], seed: int, cell: str):
-    cfg = ModelConfig(vocab_size=V, **sizes)
-    model = BoW(cfg, seed=seed) if cell == "bow" else RNN(cfg, cell, seed=seed)
-    return model, asdict(cfg)
-
-
-def _build_transformer(V: int, sizes: dict[str, Any], seed: int):
-    # fused: LayerNorm and GELU by torch's kernels, the same functions (tests), faster steps
-    cfg = TransformerConfig(vocab_size=V, fused=True, **sizes)
-    return Transformer(cfg, seed=seed), asdict(cfg)
-
-
-def _check_wavenet(sizes: dict[str, Any]) -> None:
-    block = sizes["block_size"]
-    if block < 2 or block & (block - 1):
-        raise UsageError(f"--block-size: the wavenet fuses pairs of positions, so its context "
-                         f"is a power of two (2, 4, 8, 16, ...), not {block}")
-
-
-def _check_transformer(sizes: dict[str, Any]) -> None:
-    if sizes["n_embd"] % sizes["n_head"]:
-        raise UsageError(f"--n-embd {sizes['n_embd']} is not a multiple of --n-head "
-                         f"{sizes['n_head']}: the heads split the embedding between them")
-
-
-class _TopK:
-    """A window model whose logits keep only their k largest (the rest -inf): sampling from it
-    is top-k sampling, the filter makemore.py's `generate` applies."""
-
-    def __init__(self, model: Any, k: int):
-        self.model, self.k, self.block_size = model, k, model.block_size
-
-    @property
-    def training(self) -> bool:
-        return bool(getattr(self.model, "training", False))
-
-    def parameters(self):
-        return self.model.parameters()
-
-    def eval(self) -> _TopK:
-        self.model.eval()
-        return self
-
-    def train(self, mode: bool = True) -> _TopK:
-        self.model.train(mode)
-        return self
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        logits = self.model(x)  # (n, V)
-        kth = logits.topk(min(self.k, logits.shape[-1]), dim=-1).values[:, -1:]  # (n, 1)
-        return logits.masked_fill(logits < kth, float("-inf"))
-
-
-def _sample_bigram(model, vocab, n, generator, temperature, top_k=None) -> list[str]:
-    logits = model.W.detach() / temperature  # (V, V): row i, the logits after character i
-    if top_k is not None:
-        kth = logits.topk(min(top_k, logits.shape[1]), dim=1).values[:, -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    return bigram.sample(torch.softmax(logits, dim=1), vocab, n, generator)
-
-
-def _sample_window(model, vocab, n, generator, temperature, top_k=None) -> list[str]:
-    model = _TopK(model, top_k) if top_k is not None else model
-    return sampling.sample(model, vocab, n, generator=generator, temperature=temperature)
-
-
-def _sample_sequence(model, vocab, n, generator, temperature, top_k=None) -> list[str]:
-    return sequences.sample_words(model, vocab, n, generator=generator,
-                                  temperature=temperature, top_k=top_k)
-
-
-_MLP_SIZES = {k: lecture.PART2_MLP[k] for k in ("block_size", "n_embd", "n_hidden")}
-_WAVENET_SIZES = {k: lecture.PART5_NET[k] for k in ("block_size", "n_embd", "n_hidden")}
-_WAVENET_RECIPE = lecture.PART5_RECIPE
-_RNN_SIZES = dict(lecture.MAKEMORE_MODEL)  # n_embd, n_embd2
-_TRANSFORMER_SIZES = dict(lecture.MAKEMORE_TRANSFORMER, dropout=0.0)
-LR = sequences.RECIPE_LR  # the sequence models' peak learning rates (Chapter 6)
-
-MODELS: dict[str, ModelKind] = {
-    "bigram": ModelKind("Part 1: the neural bigram, one V x V layer, full-batch descent",
-                        "bigram", steps=BIGRAM_STEPS, lr=lecture.PART1_BIGRAM["lr"],
-                        build=_build_bigram, sample=_sample_bigram),
-    "mlp": ModelKind("Part 2: the MLP of Bengio et al. (2003), minibatch SGD",
-                     "window", steps=TrainConfig.steps, lr=TrainConfig.lr,
-                     build=_build_mlp, sample=_sample_window, sizes=_MLP_SIZES),
-    "bn-mlp": ModelKind("Part 3: the MLP with BatchNorm and Kaiming-like initial scales",
-                        "window", steps=TrainConfig.steps, lr=TrainConfig.lr,
-                        build=lambda *a: _build_mlp(*a, batchnorm=True),
-                        sample=_sample_window, sizes=_MLP_SIZES, batchnorm=True),
-    "wavenet": ModelKind("Part 5: the WaveNet, 8 characters fused two at a time (the lecture's "
-                         "recipe: lr drops tenfold after 3/4 of the steps)",
-                         "window", steps=_WAVENET_RECIPE["steps"], lr=_WAVENET_RECIPE["lr"],
-                         build=_build_wavenet, sample=_sample_window, sizes=_WAVENET_SIZES,
-                         batchnorm=True, check=_check_wavenet,
-                         decay_at=_WAVENET_RECIPE["lr_decay_step"] / _WAVENET_RECIPE["steps"]),
-    "rnn": ModelKind("makemore.py's recurrent network (a tanh cell), whole words",
-                     "sequence", steps=SEQUENCE_STEPS, lr=LR["rnn"],
-                     build=lambda *a: _build_recurrent(*a, cell="rnn"),
-                     sample=_sample_sequence, sizes=_RNN_SIZES),
-    "gru": ModelKind("makemore.py's gated recurrent unit (Cho et al. 2014), whole words",
-                     "sequence", steps=SEQUENCE_STEPS, lr=LR["gru"],
-                     build=lambda *a: _build_recurrent(*a, cell="gru"),
-                     sample=_sample_sequence, sizes=_RNN_SIZES),
-    "bow": ModelKind("makemore.py's causal bag of words: the average of the past, whole words",
-                     "sequence", steps=SEQUENCE_STEPS, lr=LR["bow"],
-                     build=lambda *a: _build_recurrent(*a, cell="bow"),
-                     sample=_sample_sequence, sizes=_RNN_SIZES),
-    "transformer": ModelKind("Chapter 6: the Transformer (GPT), makemore.py's default sizes, "
-                             "whole words", "sequence", steps=SEQUENCE_STEPS,
-                             lr=LR["transformer"], build=_build_transformer,
-                             sample=_sample_sequence, sizes=_TRANSFORMER_SIZES,
-                             check=_check_transformer),
-}
-
-
-# -----------------------------------------------------------------------------
-# a training run: the model, its data, its recipe, how it is scored
-
-
-@dataclass
-class Plan:
-    model: Any
-    config: dict[str, Any]  # rebuilds the model (makemore.checkpoint)
-    X: torch.Tensor  # the training data
-    Y: torch.Tensor
-    dev: tuple[torch.Tensor, torch.Tensor] | None  # None when the split leaves no dev words
-    tcfg: TrainConfig  # the whole run, from step 0
-    loss: Callable[[Any, torch.Tensor, torch.Tensor], float]  # mean loss per character
-    probe: bool  # whether the bar shows the loss on a fixed sample of training examples
-
-
-def _bigram_loss(model, xs, ys) -> float:
-    return bigram.nll(model.probs(), xs, ys)
-
-
-def plan_run(words: list[str], vocab: Vocab, args: argparse.Namespace, sizes: dict[str, Any],
-             device: torch.device) -> Plan:
-    """The model `args.model` with `sizes`, its training data from the canonical split of
-    `words`, and its recipe for `args.steps` steps."""
-    kind = MODELS[args.model]
-    tr, dev, _ = split_words(words)
-    model, config = kind.build(len(vocab), sizes, args.seed)
-    if hasattr(model, "to"):
-        model.to(device)
-    if kind.family == "bigram":
-        X, Y = bigram_pairs(tr, vocab)
-        dev_data = bigram_pairs(dev, vocab)
-        tcfg = TrainConfig(steps=args.steps, batch_size=None, lr=args.lr,
-                           schedule=StepDecay(args.lr, args.steps, args.lr),  # constant
-                           l2=lecture.PART1_BIGRAM["reg"], seed=args.seed)
-        return Plan(model, config, X, Y, dev_data if len(dev_data[1]) else None, tcfg,
-                    _bigram_loss, probe=False)
-    if kind.family == "window":
-        X, Y = context_windows(tr, vocab, sizes["block_size"])
-        dev_data = context_windows(dev, vocab, sizes["block_size"])
-        decay = StepDecay(args.lr, int(args.steps * kind.decay_at), args.lr / 10)
-        tcfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                           schedule=decay, seed=args.seed)
-    else:  # whole words, padded to the model's length
-        X, Y = sequences.padded_words(tr, vocab, sizes["block_size"])
-        dev_data = sequences.padded_words(dev, vocab, sizes["block_size"]) if dev else None
-        warmup = sequences.warmup_steps(args.steps)
-        tcfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, optimizer="adamw",
-                           lr=args.lr, betas=lecture.MAKEMORE_OPTIM["betas"],
-                           weight_decay=args.weight_decay,
-                           schedule=WarmupLinear(args.lr, warmup, args.steps), seed=args.seed)
-    if dev_data is not None and not len(dev_data[1]):
-        dev_data = None
-    return Plan(model, config, X.to(device), Y.to(device), dev_data, tcfg, split_loss,
-                probe=True)
-
-
-def _sequence_length(words: list[str]) -> int:
-    """The length of a padded word for the sequence models: '.' then the longest word."""
-    return max(len(w) for w in words) + 1
-
-
-def plan_for(words: list[str], *options: str) -> Plan:
-    """The run that `python -m makemore train OPTIONS` makes on `words`, from step 0: the
-    model, its training data and its recipe, without the progress bar, the evaluations and the
-    checkpoints. The chapters train the command line's models this way. Raises UsageError on
-    options the command line refuses."""
-    args = build_parser().parse_args(["train", *options])
-    if args.resume is not None:
-        raise UsageError("--resume: plan_for plans a run from step 0")
-    args.model = args.model or "mlp"
-    args.seed = SEED if args.seed is None else args.seed
-    sizes = _resolve(args, MODELS[args.model], None)
-    if MODELS[args.model].family == "sequence":
-        sizes["block_size"] = _sequence_length(words)
-    return plan_run(words, Vocab.from_words(words), args, sizes, torch.device("cpu"))
-
-
-def resumed_config(plan: Plan, start: int) -> TrainConfig:
-    """The rest of `plan`'s run from step `start`: the same schedule from there, and the
-    minibatch generator where the first `start` steps left it (redrawn, not stored)."""
-    cfg = plan.tcfg
-    rest = replace(cfg, steps=cfg.steps - start, schedule=Shifted(cfg.schedule, start))
-    if cfg.batch_size is None or start == 0:
-        return rest
-    g = minibatch_generator(cfg)
-    for done in range(0, start, 10_000):  # the draws of the first `start` steps, in pieces
-        torch.randint(0, len(plan.Y), (min(10_000, start - done), cfg.batch_size), generator=g)
-    return replace(rest, rng_state=g.get_state())
-
-
-def _progress_bar(args: argparse.Namespace, start: int):
-    from tqdm import tqdm
-
-    return tqdm(total=args.steps, initial=start, desc=args.model, unit="step", file=sys.stderr,
-                disable=args.quiet, mininterval=0.25, dynamic_ncols=True)
 
 
 # -----------------------------------------------------------------------------
@@ -427,57 +161,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 # -----------------------------------------------------------------------------
-# commands
-
-
-def _resolve(args: argparse.Namespace, kind: ModelKind, resume: checkpoint.Checkpoint | None
-             ) -> dict[str, Any]:
-    """Fill the defaults of the options left out (from the checkpoint when resuming) and
-    refuse the ones this model does not take; return the model's sizes."""
-    for name in SIZES:
-        if getattr(args, name) is not None and name not in kind.sizes:
-            takes = ", ".join(_flag(s) for s in kind.sizes) or "no size options"
-            raise UsageError(f"{_flag(name)}: --model {args.model} does not take it "
-                             f"(it takes {takes})")
-    if kind.family == "bigram" and args.batch_size is not None:
-        raise UsageError("--batch-size: the bigram trains on every pair at each step")
-    if kind.family != "sequence" and args.weight_decay is not None:
-        raise UsageError(f"--weight-decay: --model {args.model} trains with plain SGD "
-                         "(AdamW's weight decay is for the sequence models)")
-    meta = resume.meta if resume is not None else {}
-    sizes = {}
-    for name, default in kind.sizes.items():
-        value = getattr(args, name)
-        if resume is not None:
-            saved = resume.config.get(name)
-            if value is not None and value != saved:
-                raise UsageError(f"{_flag(name)} {value}: the checkpoint {resume.path} has "
-                                 f"{saved}; leave it out to resume")
-            value = saved
-        sizes[name] = default if value is None else value
-    if kind.family == "sequence" and resume is not None:
-        sizes["block_size"] = resume.config["block_size"]
-    args.steps = args.steps or kind.steps
-    args.lr = args.lr or meta.get("lr") or kind.lr
-    if kind.family != "bigram":
-        args.batch_size = (args.batch_size or meta.get("batch_size")
-                           or lecture.PART2_RECIPE["batch_size"])
-    if kind.family == "sequence" and args.weight_decay is None:
-        args.weight_decay = meta.get("weight_decay", sequences.RECIPE["weight_decay"])
-    if kind.batchnorm and args.batch_size < 2:
-        raise UsageError("--batch-size: BatchNorm needs a batch of at least 2")
-    if kind.check is not None:
-        kind.check(sizes)
-    return sizes
+# train: from the options to a run
 
 
 def _load_resume(args: argparse.Namespace) -> checkpoint.Checkpoint | None:
+    """The checkpoint `--resume` continues, checked against the options; None without it."""
     if args.resume is None:
         return None
     ckpt = checkpoint.load(args.resume)  # CheckpointError on anything that is not ours
-    if args.model is None:
-        args.model = ckpt.model_type
-    elif args.model != ckpt.model_type:
+    if args.model is not None and args.model != ckpt.model_type:
         raise UsageError(f"--resume {ckpt.path}: holds a {ckpt.model_type}, not a {args.model}")
     done = ckpt.meta.get("steps")
     if type(done) is not int or done < 0:
@@ -486,32 +178,62 @@ def _load_resume(args: argparse.Namespace) -> checkpoint.Checkpoint | None:
     if args.steps is not None and args.steps <= done:
         raise UsageError(f"--steps {args.steps}: the checkpoint {ckpt.path} has trained {done} "
                          "steps already; --steps counts them too, so ask for more")
-    if args.seed is None:
-        args.seed = ckpt.meta.get("seed", SEED)
     return ckpt
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    resume = _load_resume(args)
-    args.model = args.model or "mlp"
-    args.seed = SEED if args.seed is None else args.seed
-    kind = MODELS[args.model]
-    sizes = _resolve(args, kind, resume)
-    start = resume.meta["steps"] if resume is not None else 0
-    if start >= args.steps:
-        raise UsageError(f"--steps {args.steps}: the checkpoint {resume.path} has trained "
-                         f"{start} steps already; --steps counts them too, so ask for more")
-    device = _device(args.device)
-    torch.set_num_threads(args.threads)
+def run_options(args: argparse.Namespace, resume: checkpoint.Checkpoint | None
+                ) -> tuple[str, dict[str, Any]]:
+    """The kind of model and the keyword arguments of `zoo.plan` the options ask for. An option
+    left out takes the resumed checkpoint's value, if any, then the kind's default (`zoo.plan`
+    fills those in); a size option the kind does not take, or one that differs from the
+    resumed model's, is a UsageError."""
+    name = args.model or (resume.model_type if resume is not None else "mlp")
+    kind = KINDS[name]
+    for size in SIZES:
+        if getattr(args, size) is not None and size not in kind.sizes:
+            takes = ", ".join(_flag(s) for s in kind.sizes) or "no size options"
+            raise UsageError(f"{_flag(size)}: --model {name} does not take it "
+                             f"(it takes {takes})")
+    sizes = {size: getattr(args, size) for size in kind.sizes
+             if getattr(args, size) is not None}
+    if resume is None:
+        return name, dict(steps=args.steps, lr=args.lr, batch_size=args.batch_size,
+                          weight_decay=args.weight_decay,
+                          seed=SEED if args.seed is None else args.seed, **sizes)
+    for size, value in sizes.items():
+        saved = resume.config.get(size)
+        if value != saved:
+            raise UsageError(f"{_flag(size)} {value}: the checkpoint {resume.path} has "
+                             f"{saved}; leave it out to resume")
+    meta = resume.meta
+    saved_sizes = {size: resume.config[size] for size in kind.sizes}
+    if kind.reads == "words":
+        saved_sizes["block_size"] = resume.config["block_size"]
+    return name, dict(
+        steps=args.steps, lr=args.lr or meta.get("lr"),
+        batch_size=args.batch_size or meta.get("batch_size"),
+        weight_decay=meta.get("weight_decay") if args.weight_decay is None else args.weight_decay,
+        seed=meta.get("seed", SEED) if args.seed is None else args.seed, **saved_sizes)
+
+
+def _outputs(args: argparse.Namespace, name: str) -> tuple[Path | None, Path | None]:
+    """(the work folder, the checkpoint written at the end), refused before any work starts
+    when they could not be written."""
     work = Path(args.work_dir) if args.work_dir else None
     if work is not None:
         if work.exists() and not work.is_dir():
             raise UsageError(f"--work-dir {work}: is a file, not a folder")
         _writable_folder(work, "--work-dir")
-    out = Path(args.out) if args.out else (None if work else Path(f"checkpoints/{args.model}.pt"))
+    out = Path(args.out) if args.out else (None if work else Path(f"checkpoints/{name}.pt"))
     if out is not None:
         _writable_target(out)
+    return work, out
 
+
+def _plan(args: argparse.Namespace, resume: checkpoint.Checkpoint | None,
+          device: torch.device) -> zoo.Plan:
+    """The run: the word list read and checked, the model built, its data and recipe."""
+    name, options = run_options(args, resume)
     corpus = load_corpus(args.data)  # DataError on a missing, empty or unreadable file
     if not split_words(corpus.words)[0]:
         raise DataError(f"{corpus.source}: {len(corpus.words)} word(s) leave nothing to train "
@@ -520,98 +242,152 @@ def cmd_train(args: argparse.Namespace) -> int:
     if resume is not None and resume.vocab != vocab:
         raise UsageError(f"--resume {resume.path}: its vocabulary ({len(resume.vocab)} "
                          f"characters) is not the one of {corpus.source} ({len(vocab)})")
-    if kind.family == "sequence":
-        longest = _sequence_length(corpus.words)
-        if resume is None:
-            sizes["block_size"] = longest
-        elif longest > sizes["block_size"]:
+    if resume is not None and KINDS[name].reads == "words":
+        longest = zoo.sequence_length(corpus.words)
+        if longest > options["block_size"]:
             raise UsageError(f"--resume {resume.path}: reads words of up to "
-                             f"{sizes['block_size'] - 1} characters; {corpus.source} has "
+                             f"{options['block_size'] - 1} characters; {corpus.source} has "
                              f"one of {longest - 1}")
+    try:
+        plan = zoo.plan(corpus.words, name, vocab=vocab, device=device, **options)
+    except OptionError as err:  # the registry names config fields: say them as options
+        flag = _flag(err.option) + ("" if err.value is None else f" {err.value}")
+        reason = re.sub(r"\b(" + "|".join(SIZES) + r")\b", lambda m: _flag(m[0]), err.reason)
+        raise UsageError(f"{flag}: {reason}") from None
+    if resume is not None and plan.settings.steps <= resume.meta["steps"]:
+        raise UsageError(f"--steps {plan.settings.steps}: the checkpoint {resume.path} has "
+                         f"trained {resume.meta['steps']} steps already; --steps counts them "
+                         "too, so ask for more")
     print(f"data: {len(corpus.words):,} words from {corpus.source}, "
           f"{len(vocab)} characters in the vocabulary")
-    plan = plan_run(corpus.words, vocab, args, sizes, device)
+    plan.source = corpus.source
+    plan.n_words = len(corpus.words)
+    return plan
+
+
+def resumed_config(plan: zoo.Plan, start: int) -> TrainConfig:
+    """The rest of `plan`'s run from step `start`: the same schedule from there, and the
+    minibatch generator where the first `start` steps left it (redrawn, not stored)."""
+    cfg = plan.tcfg
+    rest = replace(cfg, steps=cfg.steps - start, schedule=Shifted(cfg.schedule, start))
+    if cfg.batch_size is None or start == 0:
+        return rest
+    g = minibatch_generator(cfg)
+    for done in range(0, start, 10_000):  # the draws of the first `start` steps, in pieces
+        torch.randint(0, len(plan.Y), (min(10_000, start - done), cfg.batch_size), generator=g)
+    return replace(rest, rng_state=g.get_state())
+
+
+# -----------------------------------------------------------------------------
+# train: what a run shows and keeps while it trains
+
+
+class Keeper:
+    """The checkpoints of a run: `last.pt` and `best.pt` (lowest dev loss) in the work folder
+    every --eval-every steps, and the --out file at the end."""
+
+    def __init__(self, name: str, plan: zoo.Plan, meta: dict[str, Any], work: Path | None,
+                 best: float | None):
+        self.name, self.plan, self.meta, self.work, self.best = name, plan, meta, work, best
+
+    def dev_loss(self) -> float | None:
+        if self.plan.dev is None:
+            return None
+        value = self.plan.loss(*self.plan.dev)
+        self.plan.model.train()  # the loss put it in eval mode; training goes on
+        return value
+
+    def save(self, path: Path, steps: int, dev: float | None) -> None:
+        checkpoint.save(path, self.name, asdict(self.plan.config), self.plan.vocab,
+                        self.plan.model, {**self.meta, "steps": steps, "dev_loss": dev,
+                                          "best_dev_loss": self.best})
+
+    def keep(self, steps: int) -> str:
+        """Evaluate on dev, save last.pt (and best.pt when it is the best); say what it did."""
+        dev = self.dev_loss()
+        self.save(self.work / "last.pt", steps, dev)
+        note = ""
+        if dev is not None and (self.best is None or dev < self.best):
+            self.best = dev
+            self.save(self.work / "best.pt", steps, dev)
+            note = f", the best so far: saved {self.work / 'best.pt'}"
+        shown = "n/a" if dev is None else f"{dev:.4f}"
+        return f"step {steps:,}: dev loss {shown}{note}"
+
+
+class Progress:
+    """The progress bar, with the loss on a fixed sample of training examples (in eval mode:
+    reading the model this way changes nothing in training)."""
+
+    def __init__(self, args: argparse.Namespace, plan: zoo.Plan, start: int):
+        from tqdm import tqdm
+
+        self.plan, self.steps = plan, plan.settings.steps
+        g = torch.Generator().manual_seed(plan.settings.seed)
+        probe = torch.randperm(len(plan.Y), generator=g)[:PROBE].to(plan.X.device)
+        self.Xp, self.Yp = plan.X[probe], plan.Y[probe]
+        self.every = max(1, min(500, (self.steps - start) // 20))
+        self.bar = tqdm(total=self.steps, initial=start, desc=plan.kind.name, unit="step",
+                        file=sys.stderr, disable=args.quiet, mininterval=0.25,
+                        dynamic_ncols=True)
+
+    def update(self, done: int, lr: float) -> None:
+        self.bar.update(1)
+        if done % self.every == 0 or done == self.steps:
+            loss = self.plan.loss(self.Xp, self.Yp)
+            self.plan.model.train()
+            self.bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.3g}", refresh=False)
+
+    def write(self, line: str) -> None:
+        self.bar.write(line, file=sys.stdout)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    resume = _load_resume(args)
+    device = _device(args.device)
+    torch.set_num_threads(args.threads)
+    name = args.model or (resume.model_type if resume is not None else "mlp")
+    work, out = _outputs(args, name)
+    plan = _plan(args, resume, device)
+    settings = plan.settings
+    start = resume.meta["steps"] if resume is not None else 0
     if resume is not None:
         checkpoint.load_state(plan.model, checkpoint.model_state(resume.model))
         print(f"resuming {resume.path} at step {start:,}")
-    print(f"model: {args.model}, {args.steps:,} steps, seed {args.seed}, on {device}")
+    print(f"model: {name}, {settings.steps:,} steps, seed {settings.seed}, on {device}")
 
-    meta = dict(data=corpus.source, n_words=len(corpus.words), seed=args.seed, lr=args.lr,
+    meta = dict(data=plan.source, n_words=plan.n_words, seed=settings.seed, lr=settings.lr,
                 makemore=makemore.__version__, torch=str(torch.__version__))
-    if kind.family != "bigram":
-        meta["batch_size"] = args.batch_size
-    if kind.family == "sequence":
-        meta["weight_decay"] = args.weight_decay
+    if settings.batch_size is not None:
+        meta["batch_size"] = settings.batch_size
+    if plan.kind.recipe.optimizer == "adamw":
+        meta["weight_decay"] = settings.weight_decay
     if resume is not None:
-        meta["resumed_from"] = str(resume.path)
-        meta["resumed_at"] = start
-
-    def evaluate(split: str) -> float | None:
-        data = (plan.X, plan.Y) if split == "train" else plan.dev
-        if data is None:
-            return None
-        value = plan.loss(plan.model, *data)
-        if hasattr(plan.model, "train"):
-            plan.model.train()  # the loss put it in eval mode; training goes on
-        return value
-
-    def save(path: Path, steps: int, dev: float | None, **more) -> None:
-        checkpoint.save(path, args.model, plan.config, vocab, plan.model,
-                        {**meta, "steps": steps, "dev_loss": dev, **more})
-
+        meta.update(resumed_from=str(resume.path), resumed_at=start)
     best = resume.meta.get("best_dev_loss") if resume is not None else None
-    best = best if isinstance(best, float) else None
-
-    def checkpoint_work(steps: int) -> None:
-        nonlocal best
-        dev = evaluate("dev")
-        save(work / "last.pt", steps, dev, best_dev_loss=best)
-        note = ""
-        if dev is not None and (best is None or dev < best):
-            best = dev
-            save(work / "best.pt", steps, dev, best_dev_loss=best)
-            note = f", the best so far: saved {work / 'best.pt'}"
-        shown = "n/a" if dev is None else f"{dev:.4f}"
-        bar.write(f"step {steps:,}: dev loss {shown}{note}", file=sys.stdout)
-
-    g = torch.Generator().manual_seed(args.seed)
-    probe = torch.randperm(len(plan.Y), generator=g)[:PROBE].to(device)
-    Xp, Yp = plan.X[probe], plan.Y[probe]
-    every = max(1, min(500, (args.steps - start) // 20))
-    bar = _progress_bar(args, start)
+    keeper = Keeper(name, plan, meta, work, best if isinstance(best, float) else None)
+    progress = Progress(args, plan, start)
 
     def on_step(step: int, lr: float, loss: torch.Tensor) -> None:
-        bar.update(1)
         done = start + step + 1
-        if done % every == 0 or done == args.steps:
-            shown = evaluate_probe() if plan.probe else loss.item()
-            bar.set_postfix(loss=f"{shown:.4f}", lr=f"{lr:.3g}", refresh=False)
-        if work is not None and (done % args.eval_every == 0 or done == args.steps):
-            checkpoint_work(done)
-
-    def evaluate_probe() -> float:
-        # The loss on a fixed sample of training examples, in eval mode: reading the model
-        # this way changes nothing in training (train() reports minibatch losses at the end).
-        value = plan.loss(plan.model, Xp, Yp)
-        plan.model.train()
-        return value
+        progress.update(done, lr)
+        if work is not None and (done % args.eval_every == 0 or done == settings.steps):
+            progress.write(keeper.keep(done))
 
     try:
-        losses = train(plan.model, plan.X, plan.Y, resumed_config(plan, start),
-                       callback=on_step)
+        losses = train(plan.model, plan.X, plan.Y, resumed_config(plan, start), callback=on_step)
     finally:
-        bar.close()
-    meta.update(train_loss=evaluate("train"),
+        progress.bar.close()
+    meta.update(train_loss=plan.loss(plan.X, plan.Y),
                 final_minibatch_loss=float(losses[-min(1000, len(losses)):].mean()))
-    dev = evaluate("dev")
-    if hasattr(plan.model, "eval"):
-        plan.model.eval()
+    dev = keeper.dev_loss()
+    plan.model.eval()
     n_params = sum(p.numel() for p in plan.model.parameters())
     shown = "n/a (no dev words)" if dev is None else f"{dev:.4f}"
     print(f"{n_params:,} parameters; train loss {meta['train_loss']:.4f}, dev loss {shown}")
     if out is not None:
         try:
-            save(out, args.steps, dev, best_dev_loss=best)
+            keeper.save(out, settings.steps, dev)
         except OSError as err:
             print(f"makemore train: error: could not write {out}: {err.strerror or err}",
                   file=sys.stderr)
@@ -620,13 +396,32 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+# -----------------------------------------------------------------------------
+# sample
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     ckpt = checkpoint.load(args.checkpoint)  # CheckpointError on anything that is not ours
     g = torch.Generator().manual_seed(args.seed)
-    words = MODELS[ckpt.model_type].sample(ckpt.model, ckpt.vocab, args.n, g, args.temperature,
-                                           args.top_k)
+    words = sample(ckpt.model, ckpt.vocab, args.n, generator=g, temperature=args.temperature,
+                   top_k=args.top_k)
     print("\n".join(words))
     return 0
+
+
+# -----------------------------------------------------------------------------
+# the parser
+
+
+def _per_kind(value, fmt: str = "") -> str:
+    """'200,000 for mlp, bn-mlp; 500 for bigram': `value(kind)` for every kind that has one,
+    the kinds with the same value named together (a default, for the help text)."""
+    groups: dict[str, list[str]] = {}
+    for kind in KINDS.values():
+        v = value(kind)
+        if v is not None:
+            groups.setdefault(format(v, fmt), []).append(kind.name)
+    return "; ".join(f"{v} for {', '.join(names)}" for v, names in groups.items())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -640,18 +435,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = commands.add_parser("train", help="train a model and save a checkpoint",
                             description="Train a model on a word list and save a checkpoint.")
-    t.add_argument("--model", choices=list(MODELS), default=None,
-                   help="; ".join(f"{k}: {v.help}" for k, v in MODELS.items())
+    t.add_argument("--model", choices=list(KINDS), default=None,
+                   help="; ".join(f"{k}: {v.help}" for k, v in KINDS.items())
                    + " (default: mlp, or the --resume checkpoint's)")
     t.add_argument("--data", metavar="FILE", default=None,
                    help="a word list, one word per line (default: the verified names.txt)")
     t.add_argument("--steps", type=_positive_int, default=None,
-                   help=f"training steps, in all (default: the lectures' {TrainConfig.steps:,} "
-                   f"for the MLPs, {_WAVENET_RECIPE['steps']:,} for the wavenet; "
-                   f"{BIGRAM_STEPS:,} full-batch steps for the bigram; {SEQUENCE_STEPS:,} for "
-                   "the sequence models); the learning rate drops tenfold halfway for the MLPs, "
-                   "after 3/4 for the wavenet, and warms up then falls in a straight line to 0 "
-                   "for the sequence models")
+                   help="training steps, in all (default: "
+                   + _per_kind(lambda k: k.recipe.steps, ",") + "); the learning rate drops "
+                   "tenfold halfway for the MLPs, after 3/4 for the wavenet, and warms up then "
+                   "falls in a straight line to 0 for the sequence models")
     t.add_argument("--seed", type=_seed, default=None,
                    help=f"seeds the initial weights and the minibatches (default: {SEED})")
     t.add_argument("--device", default="cpu", help="cpu, cuda or mps (default: cpu)")
@@ -671,36 +464,27 @@ def build_parser() -> argparse.ArgumentParser:
                    "schedule and the minibatch order where it stopped; AdamW's running "
                    "averages start afresh")
     t.add_argument("--lr", type=_positive_float, default=None,
-                   help=f"(peak) learning rate (default: {TrainConfig.lr:g} for the MLPs, "
-                   f"{lecture.PART1_BIGRAM['lr']:g} for the bigram, "
-                   + ", ".join(f"{v:g} for the {k}" for k, v in LR.items()) + ")")
-    R, N, W = lecture.PART2_RECIPE, _MLP_SIZES, _WAVENET_SIZES  # the lectures' sizes
+                   help="(peak) learning rate (default: " + _per_kind(lambda k: k.recipe.lr, "g")
+                   + ")")
     t.add_argument("--batch-size", type=_positive_int, default=None,
-                   help=f"examples (windows, or words) per minibatch (default: "
-                   f"{R['batch_size']})")
+                   help="examples (windows, or words) per minibatch (default: "
+                   + _per_kind(lambda k: k.recipe.batch_size) + ")")
     t.add_argument("--weight-decay", type=_non_negative_float, default=None,
-                   help=f"sequence models: AdamW's decoupled weight decay (default: "
-                   f"{sequences.RECIPE['weight_decay']:g})")
-    t.add_argument("--block-size", type=_positive_int, default=None,
-                   help=f"MLPs, wavenet: characters of context (default: {N['block_size']} "
-                   f"for the MLPs; {W['block_size']} for the wavenet, which needs a power "
-                   "of two); the sequence models read whole words")
-    t.add_argument("--n-embd", type=_positive_int, default=None,
-                   help=f"size of a character's embedding (default: {N['n_embd']} for the "
-                   f"MLPs, {W['n_embd']} for the wavenet, {_RNN_SIZES['n_embd']} for rnn, gru "
-                   f"and bow); the transformer's width (default: "
-                   f"{_TRANSFORMER_SIZES['n_embd']})")
-    t.add_argument("--n-hidden", type=_positive_int, default=None,
-                   help=f"MLPs, wavenet: tanh units in each hidden layer (default: "
-                   f"{N['n_hidden']} for the MLPs, {W['n_hidden']} for the wavenet)")
-    t.add_argument("--n-embd2", type=_positive_int, default=None,
-                   help=f"rnn, gru: size of the hidden state; bow: width of its MLP (default: "
-                   f"{_RNN_SIZES['n_embd2']})")
-    t.add_argument("--n-layer", type=_positive_int, default=None,
-                   help=f"transformer: blocks (default: {_TRANSFORMER_SIZES['n_layer']})")
-    t.add_argument("--n-head", type=_positive_int, default=None,
-                   help=f"transformer: attention heads per block; --n-embd must be a multiple "
-                   f"(default: {_TRANSFORMER_SIZES['n_head']})")
+                   help="sequence models: AdamW's decoupled weight decay (default: "
+                   + _per_kind(lambda k: k.recipe.weight_decay if k.recipe.optimizer == "adamw"
+                               else None, "g") + ")")
+    meaning = {
+        "block_size": "characters of context (the wavenet's is a power of two; the sequence "
+                      "models read whole words)",
+        "n_embd": "size of a character's embedding; the transformer's width",
+        "n_hidden": "units in each hidden layer",
+        "n_embd2": "rnn, gru: size of the hidden state; bow: width of its MLP",
+        "n_layer": "transformer blocks",
+        "n_head": "attention heads per block; --n-embd must be a multiple",
+    }
+    for size, text in meaning.items():
+        t.add_argument(_flag(size), type=_positive_int, default=None,
+                       help=f"{text} (default: {_per_kind(lambda k, s=size: k.sizes.get(s))})")
     t.add_argument("--dropout", type=_dropout, default=None,
                    help="transformer: dropout rate in training (default: 0, as makemore.py)")
     t.add_argument("--threads", type=_positive_int, default=1,

@@ -12,7 +12,7 @@ makemore Part 3 "PyTorch-ifies" the MLP: each piece of the network becomes a sma
   allocated once, keeping what the backward needs, and the backward pass with the chain rule
   written out, writing each parameter's gradient into its `.grad` and returning the gradient
   of the input. No graph is recorded. For networks this small, autograd's bookkeeping costs
-  more than the arithmetic, so `Sequential.fast_path` (which `makemore.training.train` asks
+  more than the arithmetic, so `Sequential.manual_step` (which `makemore.training.train` asks
   for) trains any stack of these layers several times faster than autograd would. The tests
   check every `bwd` against autograd in float64, layer by layer and for whole stacks.
 
@@ -35,11 +35,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import torch
-
-from makemore.lecture import PART3_DEEP, SEED, TANH_GAIN
 
 ForwardHook = Callable[["Module", torch.Tensor, torch.Tensor], None]  # (layer, input, output)
 
@@ -114,7 +111,7 @@ class Module:
     def eval(self) -> Module:
         return self.train(False)
 
-    # -- the manual path: forward into buffers, backward by hand (see Sequential.fast_path)
+    # -- the manual path: forward into buffers, backward by hand (see Sequential.manual_step)
     def prepare(self, shape: tuple[int, ...], like: torch.Tensor) -> tuple[int, ...]:
         """Allocate the manual path's buffers for inputs of `shape` (float ones like `like`);
         return the shape of the output. Called once per training run, before `fwd`."""
@@ -661,7 +658,7 @@ class Sequential(Module):
         return any(layer.has_hooks() for layer in self.layers) or super().has_hooks()
 
     # -- the manual path
-    def fast_path(self, cfg) -> ManualStep | None:
+    def manual_step(self, cfg) -> ManualStep | None:
         """The hand-written training step for this stack, or None where it does not apply:
         a layer without a hand-written backward, hooks to feed (a recorder watching the
         activations needs autograd), or a recipe it does not implement (full batch, a weight
@@ -767,50 +764,3 @@ def _out_features(layers: list[Module]) -> int:
         if params:
             return params[-1].shape[-1]
     raise ValueError("a stack without parameters has nothing to train")
-
-
-# -----------------------------------------------------------------------------
-# the lecture's deep network
-
-
-@dataclass
-class DeepConfig:
-    vocab_size: int  # characters, '.' included
-    block_size: int = PART3_DEEP["block_size"]  # characters of context
-    n_embd: int = PART3_DEEP["n_embd"]  # size of each character's embedding
-    n_hidden: int = PART3_DEEP["n_hidden"]  # units of every hidden layer
-    n_layers: int = PART3_DEEP["n_layers"]  # hidden Linear layers (then one output Linear)
-    batchnorm: bool = True  # BatchNorm1d after every Linear (then the Linear needs no bias)
-    activation: str = "tanh"  # "tanh", "relu", or "identity": the network without a nonlinearity
-    gain: float = TANH_GAIN  # multiplies every hidden Linear's randn / sqrt(fan_in)
-    last_scale: float = PART3_DEEP["last_scale"]  # shrinks the output at the start
-    seed: int = SEED
-
-
-def deep_mlp(cfg: DeepConfig) -> Sequential:
-    """Embedding -> Flatten -> n_layers x (Linear -> [BatchNorm1d] -> Tanh) -> Linear -> [BN].
-
-    With the defaults this is the lecture's network (`lecture.PART3_DEEP_PARAMS` parameters),
-    drawn in the lecture's order from one generator.
-    """
-    g = torch.Generator().manual_seed(cfg.seed)
-    act = {"tanh": Tanh, "identity": Identity, "relu": ReLU}[cfg.activation]
-    bias = not cfg.batchnorm
-    layers: list[Module] = [Embedding(cfg.vocab_size, cfg.n_embd, generator=g), Flatten()]
-    fan_in = cfg.n_embd * cfg.block_size
-    for _ in range(cfg.n_layers):
-        layers.append(Linear(fan_in, cfg.n_hidden, bias=bias, gain=cfg.gain, generator=g))
-        if cfg.batchnorm:
-            layers.append(BatchNorm1d(cfg.n_hidden))
-        layers.append(act())
-        fan_in = cfg.n_hidden
-    layers.append(Linear(fan_in, cfg.vocab_size, bias=bias, generator=g))
-    with torch.no_grad():
-        if cfg.batchnorm:
-            layers.append(BatchNorm1d(cfg.vocab_size))
-            layers[-1].gamma *= cfg.last_scale
-        else:
-            layers[-1].weight *= cfg.last_scale
-    model = Sequential(layers)
-    model.block_size = cfg.block_size  # what `makemore.sampling.sample` needs to know
-    return model

@@ -178,6 +178,8 @@ PART5_STAGES = {
     "scaled up": dict(PART5_NET),
 }
 
+# makemore.py's default seed (`--seed 3407`): its models' initial weights.
+MAKEMORE_SEED = 3407
 # makemore.py's default Transformer.
 MAKEMORE_TRANSFORMER = dict(n_layer=4, n_head=4, n_embd=64)
 # makemore.py's sizes for its other models (ModelConfig): n_embd for the character (and the

@@ -11,6 +11,10 @@ hand-written backward. Its parameters are drawn in the lecture's order (C, W1, b
 one seeded generator, so a model is fully determined by its config; the lecture's names stay
 available as attributes (`model.C`, `model.W1`, ...).
 
+`deep_mlp` is Part 3's "PyTorch-ified" deeper network: the same embedding and window, five
+hidden Linear layers of 100 units, each followed by BatchNorm (optional) and a nonlinearity
+(tanh, ReLU or none), the network the lecture's diagnostics look inside.
+
 Reference: Bengio, Ducharme, Vincent, Jauvin, "A Neural Probabilistic Language Model", JMLR 2003.
 https://www.jmlr.org/papers/volume3/bengio03a/bengio03a.pdf
 """
@@ -22,8 +26,19 @@ from dataclasses import dataclass
 
 import torch
 
-from makemore.layers import Embedding, Flatten, Linear, Sequential, StdBatchNorm1d, Tanh
-from makemore.lecture import PART2_MLP, PART3_BN_MOMENTUM, SEED, TANH_GAIN
+from makemore.layers import (
+    BatchNorm1d,
+    Embedding,
+    Flatten,
+    Identity,
+    Linear,
+    Module,
+    ReLU,
+    Sequential,
+    StdBatchNorm1d,
+    Tanh,
+)
+from makemore.lecture import PART2_MLP, PART3_BN_MOMENTUM, PART3_DEEP, SEED, TANH_GAIN
 
 # -----------------------------------------------------------------------------
 # configuration
@@ -119,3 +134,50 @@ class MLP(Sequential):
         for layer in self.layers[:-2]:
             h = layer(h)
         return h
+
+
+# -----------------------------------------------------------------------------
+# Part 3's deep network: the same idea, five hidden layers, BatchNorm after each
+
+
+@dataclass
+class DeepConfig:
+    vocab_size: int  # characters, '.' included
+    block_size: int = PART3_DEEP["block_size"]  # characters of context
+    n_embd: int = PART3_DEEP["n_embd"]  # size of each character's embedding
+    n_hidden: int = PART3_DEEP["n_hidden"]  # units of every hidden layer
+    n_layers: int = PART3_DEEP["n_layers"]  # hidden Linear layers (then one output Linear)
+    batchnorm: bool = True  # BatchNorm1d after every Linear (then the Linear needs no bias)
+    activation: str = "tanh"  # "tanh", "relu", or "identity": the network without a nonlinearity
+    gain: float = TANH_GAIN  # multiplies every hidden Linear's randn / sqrt(fan_in)
+    last_scale: float = PART3_DEEP["last_scale"]  # shrinks the output at the start
+    seed: int = SEED
+
+
+def deep_mlp(cfg: DeepConfig) -> Sequential:
+    """Embedding -> Flatten -> n_layers x (Linear -> [BatchNorm1d] -> Tanh) -> Linear -> [BN].
+
+    With the defaults this is the lecture's network (`lecture.PART3_DEEP_PARAMS` parameters),
+    drawn in the lecture's order from one generator.
+    """
+    g = torch.Generator().manual_seed(cfg.seed)
+    act = {"tanh": Tanh, "identity": Identity, "relu": ReLU}[cfg.activation]
+    bias = not cfg.batchnorm
+    layers: list[Module] = [Embedding(cfg.vocab_size, cfg.n_embd, generator=g), Flatten()]
+    fan_in = cfg.n_embd * cfg.block_size
+    for _ in range(cfg.n_layers):
+        layers.append(Linear(fan_in, cfg.n_hidden, bias=bias, gain=cfg.gain, generator=g))
+        if cfg.batchnorm:
+            layers.append(BatchNorm1d(cfg.n_hidden))
+        layers.append(act())
+        fan_in = cfg.n_hidden
+    layers.append(Linear(fan_in, cfg.vocab_size, bias=bias, generator=g))
+    with torch.no_grad():
+        if cfg.batchnorm:
+            layers.append(BatchNorm1d(cfg.vocab_size))
+            layers[-1].gamma *= cfg.last_scale
+        else:
+            layers[-1].weight *= cfg.last_scale
+    model = Sequential(layers)
+    model.block_size = cfg.block_size  # what `makemore.sampling.sample` needs to know
+    return model

@@ -13,8 +13,9 @@ Two other ways to let a prediction depend on the whole prefix of a word, not on 
   the scores frozen at zero: the Transformer (makemore.transformer) learns those weights.
 
 All three map (B, T) character indices to (B, T, vocab) logits, causally, as the Transformer, so
-one training step (makemore.sequences.SequenceStep), one loss (makemore.training.split_loss)
-and one sampler serve them all. Sizes are makemore.py's: n_embd 64 for the embeddings, n_embd2
+one training step (makemore.training.AutogradStep, on minibatches cut to their longest word),
+one loss (makemore.training.split_loss) and one sampler (makemore.sampling.sample) serve them
+all. Sizes are makemore.py's: n_embd 64 for the embeddings, n_embd2
 64 for the hidden state (or the BoW's MLP).
 
 References:
@@ -32,17 +33,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from makemore.lecture import MAKEMORE_MODEL
-from makemore.sequences import SequenceStep
-from makemore.transformer import causal_mask, seeded
+from makemore.lecture import MAKEMORE_MODEL, MAKEMORE_SEED
+from makemore.sequences import WordModel, causal_mask, seeded
 
 # -----------------------------------------------------------------------------
 # configuration
 
 
 @dataclass
-class ModelConfig:
-    """makemore.py's ModelConfig, for the RNN, the GRU and the BoW."""
+class RecurrentConfig:
+    """makemore.py's ModelConfig, for the RNN, the GRU and the BoW (which is not recurrent, but
+    takes the same sizes)."""
 
     vocab_size: int = 27  # characters + the '.' token (names.txt: a-z and '.')
     block_size: int = 16  # longest input sequence: longest word + 1 (names.txt: 15 + 1)
@@ -50,6 +51,7 @@ class ModelConfig:
     #                                         embeddings
     n_embd2: int = MAKEMORE_MODEL["n_embd2"]  # width of the hidden state (RNN, GRU) or of the
     #                                           BoW's MLP
+    seed: int = MAKEMORE_SEED  # draws the initial weights (makemore.py's default seed)
 
 
 # -----------------------------------------------------------------------------
@@ -59,7 +61,7 @@ class ModelConfig:
 class RNNCell(nn.Module):
     """h_t = tanh(W [x_t, h_{t-1}] + b): one layer on the input and the previous state."""
 
-    def __init__(self, config: ModelConfig):
+    def __init__(self, config: RecurrentConfig):
         super().__init__()
         self.xh_to_h = nn.Linear(config.n_embd + config.n_embd2, config.n_embd2)
 
@@ -81,7 +83,7 @@ class GRUCell(nn.Module):
     The first makes the two cells different functions (no mapping of weights makes them equal).
     """
 
-    def __init__(self, config: ModelConfig):
+    def __init__(self, config: RecurrentConfig):
         super().__init__()
         n_in = config.n_embd + config.n_embd2
         self.xh_to_z = nn.Linear(n_in, config.n_embd2)
@@ -101,32 +103,23 @@ class GRUCell(nn.Module):
 # the recurrent language model
 
 
-class RNN(nn.Module):
+class RNN(WordModel):
     """Embed each character, run the cell left to right from a learned start state, read the
     logits from every hidden state. `cell_type` is "rnn" or "gru"."""
 
-    def __init__(self, config: ModelConfig | None = None, cell_type: str = "rnn",
-                 seed: int = 3407):
+    def __init__(self, config: RecurrentConfig | None = None, cell_type: str = "rnn"):
         super().__init__()
-        config = config or ModelConfig()
+        config = config or RecurrentConfig()
         cells = {"rnn": RNNCell, "gru": GRUCell}
         if cell_type not in cells:
             raise ValueError(f"cell_type must be 'rnn' or 'gru', not {cell_type!r}")
         self.config, self.cell_type = config, cell_type
         self.block_size = config.block_size
-        with seeded(seed):
+        with seeded(config.seed):
             self.start = nn.Parameter(torch.zeros(1, config.n_embd2))  # the learned h_{-1}
             self.wte = nn.Embedding(config.vocab_size, config.n_embd)
             self.cell = cells[cell_type](config)
             self.lm_head = nn.Linear(config.n_embd2, config.vocab_size)
-
-    def n_params(self) -> int:
-        return sum(p.numel() for p in self.parameters())
-
-    def fast_path(self, cfg) -> SequenceStep | None:
-        """How `makemore.training.train` steps this model: padding trimmed (see SequenceStep);
-        None (the loop's plain autograd step) for a recipe with an l2 penalty."""
-        return SequenceStep(self, cfg.seed) if not cfg.l2 else None
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         B, T = idx.shape
@@ -152,7 +145,7 @@ class CausalBoW(nn.Module):
     1/(t+1) on the past and 0 on the future, and `att @ x` averages in one matrix product.
     """
 
-    def __init__(self, config: ModelConfig):
+    def __init__(self, config: RecurrentConfig):
         super().__init__()
         self.register_buffer("tril", causal_mask(config.block_size), persistent=False)
 
@@ -167,7 +160,7 @@ class CausalBoW(nn.Module):
 class BoWBlock(nn.Module):
     """The averaged past added to the residual stream, then a tanh MLP (n_embd2 wide)."""
 
-    def __init__(self, config: ModelConfig):
+    def __init__(self, config: RecurrentConfig):
         super().__init__()
         self.cbow = CausalBoW(config)
         self.c_fc = nn.Linear(config.n_embd, config.n_embd2)
@@ -179,26 +172,19 @@ class BoWBlock(nn.Module):
         return x
 
 
-class BoW(nn.Module):
+class BoW(WordModel):
     """Token + position embeddings, one BoWBlock, a Linear to the vocabulary."""
 
-    def __init__(self, config: ModelConfig | None = None, seed: int = 3407):
+    def __init__(self, config: RecurrentConfig | None = None):
         super().__init__()
-        config = config or ModelConfig()
+        config = config or RecurrentConfig()
         self.config = config
         self.block_size = config.block_size
-        with seeded(seed):
+        with seeded(config.seed):
             self.wte = nn.Embedding(config.vocab_size, config.n_embd)
             self.wpe = nn.Embedding(config.block_size, config.n_embd)
             self.context_block = BoWBlock(config)
             self.lm_head = nn.Linear(config.n_embd, config.vocab_size)
-
-    def n_params(self) -> int:
-        return sum(p.numel() for p in self.parameters())
-
-    def fast_path(self, cfg) -> SequenceStep | None:
-        """As RNN.fast_path."""
-        return SequenceStep(self, cfg.seed) if not cfg.l2 else None
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         B, T = idx.shape

@@ -1,9 +1,18 @@
-"""Making more words: sampling from any model that reads a fixed window of context.
+"""Making more words: the one sampler, for every model of the book.
 
-The MLPs of Parts 2-5 all map a window of the last `block_size` characters to logits over the
-next one. To make a word, start from a window of '.', draw the next character from the softmax,
-slide the window, and stop at the first '.'. All `n` words are drawn side by side, one batch per
-position, from a seeded generator, so a seed always gives the same words.
+A model of the book predicts the next character in one of two ways. The bigram and the MLPs of
+Parts 2-5 read a fixed *window* of the last `block_size` characters, '.'-padded at the start of
+a word, and return (n, vocab) logits. makemore.py's sequence models (`makemore.sequences.
+WordModel`: RNN, GRU, bag of words, Transformer) read the whole prefix so far, starting from one
+'.', and return logits at every position, (n, T, vocab), of which the last one predicts.
+
+Either way a word is made the same way: draw the next character from the softmax of the
+logits divided by a temperature (below 1 sharpens, above 1 flattens), optionally keeping only
+the `top_k` most likely characters (makemore.py's filter), append it, and stop at the first '.'.
+All `n` words are drawn side by side, one batch per position, from a seeded generator, so a seed
+always gives the same words.
+
+Reference: https://github.com/karpathy/makemore (makemore.py: generate)
 """
 
 from __future__ import annotations
@@ -13,6 +22,16 @@ import torch.nn.functional as F
 
 from makemore.data import Vocab
 
+MAX_LEN = 50  # the longest word a window model is asked for: it caps one that never says '.'
+
+
+def top_k_logits(logits: torch.Tensor, k: int | None) -> torch.Tensor:
+    """(n, V) logits with all but the k largest of each row set to -inf (None: all kept)."""
+    if k is None:
+        return logits
+    kth = torch.topk(logits, min(k, logits.shape[-1])).values[:, -1:]  # (n, 1)
+    return logits.masked_fill(logits < kth, float("-inf"))
+
 
 @torch.inference_mode()
 def sample(
@@ -21,38 +40,50 @@ def sample(
     n: int,
     generator: torch.Generator | None = None,
     temperature: float = 1.0,
-    max_len: int = 50,
+    top_k: int | None = None,
+    max_len: int | None = None,
 ) -> list[str]:
-    """`n` words from any context model (`model.block_size`, `model(X) -> logits`).
+    """`n` words from `model` (a window model or a `WordModel`; see the module docstring).
 
-    All `n` words are drawn side by side: every row starts from a context of '.' and ends at its
-    first '.' (which is not included). `max_len` caps a word whose model never says '.'. The model
-    is sampled in eval mode (BatchNorm uses its running statistics) and put back as it was.
+    Every row starts from '.' and ends at its first '.' (which is not included); at most
+    `max_len` characters are drawn (by default 50 for a window model, and `block_size - 1` for a
+    sequence model, the longest word it was trained on, as makemore.py: it never sees a longer
+    sequence than in training), and a word with no end by then is kept as drawn. The model is
+    sampled in eval mode (BatchNorm uses its running statistics, dropout is off) and put back as
+    it was.
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
+    if top_k is not None and top_k < 1:
+        raise ValueError(f"top_k must be at least 1, got {top_k}")
+    whole = getattr(model, "whole_words", False)
+    block = model.block_size
+    if max_len is None:
+        max_len = block - 1 if whole else MAX_LEN
     was_training = bool(getattr(model, "training", False))
     if hasattr(model, "eval"):
         model.eval()
     params = list(model.parameters()) if hasattr(model, "parameters") else []
     device = params[0].device if params else torch.device("cpu")
-    context = torch.zeros((n, model.block_size), dtype=torch.long, device=device)  # all '.'
-    out = torch.zeros((n, max_len), dtype=torch.long, device=device)
+    # the start: one '.' for a sequence model, a window of '.' for a window model
+    idx = torch.zeros((n, 1 if whole else block), dtype=torch.long, device=device)
     done = torch.zeros(n, dtype=torch.bool, device=device)
-    for t in range(max_len):
-        logits = model(context)  # (n, vocab_size)
-        probs = F.softmax(logits / temperature, dim=-1)
-        ix = torch.multinomial(probs, num_samples=1, generator=generator).squeeze(1)  # (n,)
+    for _ in range(max_len):
+        logits = model(idx[:, -block:])  # (n, V), or (n, T, V) for a sequence model
+        if whole:
+            logits = logits[:, -1, :]  # (n, V): the prediction after the last character
+        logits = top_k_logits(logits / temperature, top_k)
+        ix = torch.multinomial(F.softmax(logits, dim=-1), num_samples=1,
+                               generator=generator).squeeze(1)  # (n,)
         ix = ix.masked_fill(done, 0)  # a finished word stays finished
-        out[:, t] = ix
+        idx = torch.cat([idx, ix[:, None]], dim=1)
         done |= ix == 0
         if bool(done.all()):
             break
-        context = torch.cat([context[:, 1:], ix[:, None]], dim=1)  # (n, block_size)
     if was_training and hasattr(model, "train"):
         model.train()
     words = []
-    for row in out.tolist():
+    for row in idx[:, 1 if whole else block:].tolist():  # what was drawn
         end = row.index(0) if 0 in row else len(row)
         words.append(vocab.decode(row[:end]))
     return words

@@ -6,15 +6,19 @@ learning-rate finder of Part 2 (one step at each rate of a sweep), and the seque
 Chapter 6 (AdamW with warm-up and decay). One step is always the lecture's: a minibatch, the
 forward pass, the cross-entropy, the backward pass, the update.
 
-How the forward and backward are computed is the model's business. A model may offer a faster
-route through `model.fast_path(cfg)` (None when it has none for that recipe): the stacks of
-`makemore.layers` train on their hand-written backward with no autograd graph (several times
-the lecture's steps per second; `bench/train_speed.py` measures it), the bigram on a fused loss.
-Everything else, and any model whose activations are being recorded, trains on autograd.
-`TrainConfig.backend = "autograd"` turns the fast routes off. Three more savings apply to every
-model: minibatch indices are drawn a chunk of steps at a time (the same sequence as the
-lecture's per-step `torch.randint(..., generator=g)`), losses stay on the device until the end
-of a chunk (no host sync per step), and the SGD update is one fused `_foreach_add_`.
+How the forward and backward are computed is the model's business. By default a step is the
+lecture's autograd step (`AutogradStep`), asking the model for two things it may know better:
+`model.loss(x, y)`, its own loss (the bigram's is fused, see `makemore.bigram.neural_loss`),
+and `model.prepare_batch(x, y)`, its own cut of a minibatch (the sequence models drop the
+padding no word reaches, `makemore.sequences.trim_padding`). A model may also offer a step with
+a backward written by hand, `model.manual_step(cfg)` (None when it has none for that recipe):
+the stacks of `makemore.layers` train that way with no autograd graph (several times the
+lecture's steps per second; `bench/train_speed.py` measures it). Any model whose activations
+are being recorded trains on autograd; `TrainConfig.backend = "autograd"` turns the manual
+steps off. Three more savings apply to every model: minibatch indices are drawn a chunk of
+steps at a time (the same sequence as the lecture's per-step `torch.randint(...,
+generator=g)`), losses stay on the device until the end of a chunk (no host sync per step),
+and the SGD update is one fused `_foreach_add_`.
 
 A model here is anything with `model(X) -> logits`, `model.parameters()`, and `train()` /
 `eval()` (BatchNorm behaves differently in the two modes). Logits are (B, V) for a window of
@@ -35,11 +39,25 @@ import torch
 import torch.nn.functional as F
 
 from makemore.lecture import PART2_RECIPE, SEED
-
-IGNORE = -1  # a target of -1 is a padding position: no loss, no gradient
+from makemore.sequences import IGNORE
 
 # -----------------------------------------------------------------------------
 # configuration
+
+
+# The schedules: what the learning rate is at each step. Each is a frozen dataclass with
+# `lr` (the rate it starts from, or peaks at) and `lr_at(step)`; `TrainConfig.schedule` takes
+# any of them.
+
+
+@dataclass(frozen=True)
+class Constant:
+    """The same rate at every step."""
+
+    lr: float
+
+    def lr_at(self, step: int) -> float:
+        return self.lr
 
 
 @dataclass(frozen=True)
@@ -55,10 +73,30 @@ class StepDecay:
 
 
 @dataclass(frozen=True)
+class Drops:
+    """A learning rate that starts at `lr` and drops at given steps: `drops` holds (step, lr)
+    pairs, each rate in force from its step on (StepDecay is the case of one drop)."""
+
+    lr: float
+    drops: tuple[tuple[int, float], ...]
+
+    def lr_at(self, step: int) -> float:
+        lr = self.lr
+        for start, value in self.drops:
+            if step >= start:
+                lr = value
+        return lr
+
+
+@dataclass(frozen=True)
 class Sweep:
     """One given learning rate per step: the learning-rate finder's schedule."""
 
     lrs: tuple[float, ...]
+
+    @property
+    def lr(self) -> float:
+        return self.lrs[0]
 
     def lr_at(self, step: int) -> float:
         return self.lrs[step]
@@ -112,19 +150,28 @@ class Shifted:
     schedule: Any
     start: int
 
+    @property
+    def lr(self) -> float:
+        return self.schedule.lr
+
     def lr_at(self, step: int) -> float:
         return self.schedule.lr_at(self.start + step)
 
 
+Schedule = Constant | StepDecay | Drops | Sweep | WarmupCosine | WarmupLinear | Shifted
+
+# The lectures' schedule (Parts 2-4): lr 0.1, then 0.01 from step 100,000.
+LECTURE_SCHEDULE = StepDecay(PART2_RECIPE["lr"], PART2_RECIPE["lr_decay_step"],
+                             PART2_RECIPE["lr_final"])
+
+
 @dataclass
 class TrainConfig:
+    """A training run's recipe: how many steps, on what minibatches, at which rates."""
+
     steps: int = PART2_RECIPE["steps"]
     batch_size: int | None = PART2_RECIPE["batch_size"]  # None: every step sees all of X
-    lr: float = PART2_RECIPE["lr"]
-    lr_decay_step: int = PART2_RECIPE["lr_decay_step"]  # from this step on, lr is lr_final
-    lr_final: float = PART2_RECIPE["lr_final"]
-    schedule: Any = None  # an object with lr_at(step) (StepDecay, Sweep, WarmupCosine,
-    #                       WarmupLinear, Shifted); None: the above
+    schedule: Schedule = LECTURE_SCHEDULE  # the learning rate at each step
     optimizer: str = "sgd"  # "sgd" (plain, as the lectures) or "adamw"
     betas: tuple[float, float] = (0.9, 0.99)  # AdamW only (makemore.py's)
     weight_decay: float = 0.0  # AdamW's decoupled weight decay
@@ -137,10 +184,21 @@ class TrainConfig:
     backend: str = "auto"  # "auto": the model's fast path when it has one; or "autograd"
     device: str | None = None  # None: where X is; "cuda" (falls back to CPU if absent) or "cpu"
 
+    @classmethod
+    def from_lecture(cls, recipe: dict, **fields) -> TrainConfig:
+        """A lecture's recipe (`makemore.lecture.PART2_RECIPE` and the like: steps,
+        batch_size, lr, lr_decay_step, lr_final) as a TrainConfig; `fields` set the rest."""
+        schedule = StepDecay(recipe["lr"], recipe["lr_decay_step"], recipe["lr_final"])
+        return cls(steps=recipe["steps"], batch_size=recipe["batch_size"], schedule=schedule,
+                   **fields)
+
+    @property
+    def lr(self) -> float:
+        """The rate the schedule starts from (or peaks at)."""
+        return self.schedule.lr
+
     def lr_at(self, step: int) -> float:
-        if self.schedule is not None:
-            return self.schedule.lr_at(step)
-        return self.lr if step < self.lr_decay_step else self.lr_final
+        return self.schedule.lr_at(step)
 
 
 class Model(Protocol):
@@ -264,18 +322,34 @@ def cross_entropy(logits: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
 
 
 class AutogradStep:
-    """The lecture's step: forward, cross-entropy (+ the l2 penalty), `loss.backward()`."""
+    """The lecture's step: forward, the loss (+ the l2 penalty), `loss.backward()`.
+
+    The model may say how its loss is computed (`model.loss(x, y)`, else the cross-entropy of
+    `model(x)`) and how a minibatch is cut before the forward pass (`model.prepare_batch(x,
+    y)`, else as drawn). The forward pass draws its random numbers (dropout's masks) from a
+    stream of the step's own, seeded with `cfg.seed`, instead of torch's global one: the same
+    seed gives the same run whatever ran before it in the process, and the caller's global
+    random state is left as it was.
+    """
 
     grad_enabled = True
 
     def __init__(self, model: Model, cfg: TrainConfig):
         self.model, self.params, self.l2 = model, list(model.parameters()), cfg.l2
+        self.loss = getattr(model, "loss", None) or (lambda x, y: cross_entropy(model(x), y))
+        self.prepare = getattr(model, "prepare_batch", None)
+        self.rng_state = torch.Generator().manual_seed(cfg.seed).get_state()  # the forward's
 
     def batches(self, Xc: torch.Tensor, Yc: torch.Tensor) -> Iterable[tuple]:
         return zip(Xc.unbind(0), Yc.unbind(0), strict=True)
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        loss = cross_entropy(self.model(x), y)
+        if self.prepare is not None:
+            x, y = self.prepare(x, y)
+        with torch.random.fork_rng(devices=[]):  # the global state is put back afterwards
+            torch.random.set_rng_state(self.rng_state)
+            loss = self.loss(x, y)  # dropout's masks, if any, are drawn here
+            self.rng_state = torch.random.get_rng_state()
         if self.l2:
             loss = loss + self.l2 * sum((p**2).mean() for p in self.params)
         for p in self.params:
@@ -288,13 +362,13 @@ class AutogradStep:
 
 
 def training_step(model: Model, cfg: TrainConfig) -> Step:
-    """The step `train` runs: the model's fast path for this recipe if it has one (and the
-    backend allows it), else autograd."""
+    """The step `train` runs: the model's step with a hand-written backward for this recipe
+    if it has one (and the backend allows it), else autograd."""
     if cfg.backend not in ("auto", "autograd"):
         raise ValueError(f"backend must be 'auto' or 'autograd', not {cfg.backend!r}")
-    fast = getattr(model, "fast_path", None)
-    if cfg.backend == "auto" and fast is not None:
-        step = fast(cfg)
+    manual = getattr(model, "manual_step", None)
+    if cfg.backend == "auto" and manual is not None:
+        step = manual(cfg)
         if step is not None:
             return step
     return AutogradStep(model, cfg)

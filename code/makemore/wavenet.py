@@ -44,7 +44,7 @@ from makemore.layers import (
     Sequential,
     Tanh,
 )
-from makemore.lecture import PART5_NET, PART5_RECIPE, SEED
+from makemore.lecture import PART5_NET, SEED
 
 # -----------------------------------------------------------------------------
 # configuration
@@ -73,33 +73,6 @@ class WaveNetConfig:
     def group(self) -> int:
         """Positions each level fuses: 2 for the lecture's 8 = 2 x 2 x 2."""
         return round(self.block_size ** (1 / self.n_levels))
-
-
-@dataclass(frozen=True)
-class Drops:
-    """A learning rate that starts at `lr` and drops at given steps: `drops` holds (step, lr)
-    pairs, each rate in force from its step on (the lectures' StepDecay has one drop)."""
-
-    lr: float
-    drops: tuple[tuple[int, float], ...]
-
-    def lr_at(self, step: int) -> float:
-        lr = self.lr
-        for start, value in self.drops:
-            if step >= start:
-                lr = value
-        return lr
-
-
-# The book's recipe for these networks (fields of makemore.training.TrainConfig): the lecture's
-# minibatches and learning rate, with the drop to lr / 10 brought forward from step 150,000 to
-# 60,000, a second drop to lr / 100 at 72,000, and 80,000 steps in all. At the lecture's lr the
-# dev loss stops improving long before step 150,000 (the training loss does not: the extra
-# steps buy overfitting); the drops are what bring the dev loss down. Chapter 5 compares the two
-# recipes; bench/time_to_target.py times them.
-_R = PART5_RECIPE
-BOOK_RECIPE = dict(steps=80_000, batch_size=_R["batch_size"],
-                   schedule=Drops(_R["lr"], ((60_000, _R["lr"] / 10), (72_000, _R["lr"] / 100))))
 
 
 # -----------------------------------------------------------------------------

@@ -1,0 +1,348 @@
+"""Every kind of model the book trains by name, declared once: the registry.
+
+makemore's promise is one command for every model: `python -m makemore train --model KIND`.
+This module is what stands behind KIND. Each entry of `KINDS` says, for one kind of model:
+
+- its config dataclass (the seed included) and how to build the model from it;
+- the data it reads: bigram *pairs*, context *windows* of a fixed size, or whole padded *words*;
+- its default recipe (steps, learning rate and schedule, batch size, optimizer);
+- the size options it takes (config fields, with their defaults) and the checks they need.
+
+The command line, the checkpoints, the chapters that train "the command line's run", the
+benchmarks and the tests all find a model here, and `plan` turns words and options into a run
+ready for `makemore.training.train`. Adding a model is one module and one entry below (and a
+row of the README): `tests/test_zoo.py` builds every kind, trains it a few steps, round-trips it
+through a checkpoint and samples from it, with no new test code.
+
+The book's own recipes, chosen in their chapters, stand here too (`WAVENET_BOOK_RECIPE`,
+`TRANSFORMER_BOOK`): what the lectures set is in `makemore.lecture`, what the book chose is here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any
+
+import torch
+
+from makemore import lecture
+from makemore.bigram import BigramConfig, NeuralBigram
+from makemore.data import Vocab, bigram_pairs, context_windows, split_words
+from makemore.lecture import SEED
+from makemore.mlp import MLP, MLPConfig
+from makemore.recurrent import RNN, BoW, RecurrentConfig
+from makemore.sequences import padded_words
+from makemore.training import (
+    Constant,
+    Drops,
+    Schedule,
+    StepDecay,
+    TrainConfig,
+    WarmupLinear,
+    split_loss,
+)
+from makemore.transformer import Transformer, TransformerConfig
+from makemore.wavenet import WaveNetConfig, wavenet
+
+
+class OptionError(ValueError):
+    """An option a kind of model cannot take: `option` names it (a config or recipe field),
+    `reason` says why, in one line; `value` is the value refused, if one was."""
+
+    def __init__(self, option: str, reason: str, value: Any = None):
+        super().__init__(f"{option}: {reason}")
+        self.option, self.reason, self.value = option, reason, value
+
+
+# -----------------------------------------------------------------------------
+# recipes: how a kind of model trains by default
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A kind's default run. `schedule(steps, lr)` and `train_config(...)` turn it, with the
+    options a run asks for, into the `TrainConfig` the loop takes."""
+
+    steps: int  # training steps, in all
+    lr: float  # the learning rate (the peak one, with a warm-up)
+    batch_size: int | None = lecture.PART2_RECIPE["batch_size"]  # None: every pair, every step
+    decay: str = "step"  # "step": lr / 10 from `decay_at` of the steps on; "constant";
+    #                      "warmup-linear": up over `warmup` steps, then down to 0 at the end
+    decay_at: float = 0.5  # "step": where the drop comes, as a share of the steps
+    warmup: int = 0  # "warmup-linear": warm-up steps (a tenth of a shorter run), at least 1
+    optimizer: str = "sgd"  # "sgd" or "adamw"
+    weight_decay: float = 0.0  # AdamW's decoupled weight decay
+    l2: float = 0.0  # the loss's weight penalty (Part 1's)
+
+    def warmup_steps(self, steps: int) -> int:
+        """The warm-up of a run of `steps` steps: `warmup`, or a tenth of a shorter run."""
+        return max(1, min(self.warmup, steps // 10))
+
+    def schedule(self, steps: int, lr: float) -> Schedule:
+        if self.decay == "constant":
+            return Constant(lr)
+        if self.decay == "step":
+            return StepDecay(lr, int(steps * self.decay_at), lr / 10)
+        return WarmupLinear(lr, self.warmup_steps(steps), steps)
+
+    def train_config(self, settings: Settings) -> TrainConfig:
+        """The `TrainConfig` of a run with these settings, from step 0."""
+        return TrainConfig(steps=settings.steps, batch_size=settings.batch_size,
+                           schedule=self.schedule(settings.steps, settings.lr),
+                           optimizer=self.optimizer, betas=lecture.MAKEMORE_OPTIM["betas"],
+                           weight_decay=settings.weight_decay, l2=self.l2, seed=settings.seed)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one run asks for, every default filled in: the recipe's side of a run."""
+
+    steps: int
+    lr: float
+    batch_size: int | None
+    weight_decay: float
+    seed: int
+
+
+# The book's recipe for makemore.py's sequence models (Chapter 6, chosen on the dev split):
+# AdamW with makemore.py's betas and minibatches of 32 words, a stronger weight decay than its
+# 0.01, and a learning rate that warms up from 0 over 300 steps (or a tenth of a shorter run),
+# then falls in a straight line to 0 at the last step.
+SEQUENCE_STEPS = 20_000
+
+
+def _sequence_recipe(lr: float) -> Recipe:
+    return Recipe(steps=SEQUENCE_STEPS, lr=lr, batch_size=32, decay="warmup-linear", warmup=300,
+                  optimizer="adamw", weight_decay=0.1)
+
+
+# The book's WaveNet recipe (Chapter 5; fields of TrainConfig): the lecture's minibatches and
+# learning rate, with the drop to lr / 10 brought forward from step 150,000 to 60,000, a second
+# drop to lr / 100 at 72,000, and 80,000 steps in all. At the lecture's lr the dev loss stops
+# improving long before step 150,000 (the training loss does not: the extra steps buy
+# overfitting); the drops are what bring the dev loss down. Chapter 5 compares the two recipes;
+# bench/time_to_target.py times them.
+_P5 = lecture.PART5_RECIPE
+WAVENET_BOOK_RECIPE = dict(steps=80_000, batch_size=_P5["batch_size"],
+                           schedule=Drops(_P5["lr"], ((60_000, _P5["lr"] / 10),
+                                                      (72_000, _P5["lr"] / 100))))
+
+# The book's headline Transformer (Chapter 6), chosen on the dev split within the chapter's CPU
+# budget: half the depth of makemore.py's default and a wider residual stream (as many
+# parameters, and each step cheaper on one core), dropout 0.1 against overfitting, trained with
+# the sequence models' recipe for TRANSFORMER_BOOK_STEPS steps.
+TRANSFORMER_BOOK = dict(n_layer=2, n_head=4, n_embd=96, dropout=0.1)
+TRANSFORMER_BOOK_STEPS = 18_000
+
+
+# -----------------------------------------------------------------------------
+# the kinds
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of model: how to build it, what it reads, how it trains by default."""
+
+    name: str
+    help: str  # one line for the command line's --help
+    config: type  # the config dataclass: vocab_size, seed and the sizes
+    build: Callable[[Any], Any]  # config -> a freshly initialised model
+    reads: str  # "pairs", "windows" (block_size characters) or "words" (whole padded words)
+    recipe: Recipe
+    sizes: dict[str, Any] = field(default_factory=dict)  # the size options: field -> default
+    derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # more config fields
+    check: Callable[[dict[str, Any]], None] | None = None  # OptionError on sizes it can't take
+    min_batch: int = 1  # BatchNorm needs a batch of at least 2
+
+    def settings(self, steps: int | None = None, lr: float | None = None,
+                 batch_size: int | None = None, weight_decay: float | None = None,
+                 seed: int = SEED) -> Settings:
+        """The recipe's defaults where an option is None; OptionError on one it cannot take."""
+        r = self.recipe
+        if r.batch_size is None and batch_size is not None:
+            raise OptionError("batch_size", f"the {self.name} trains on every pair at each step")
+        if r.optimizer != "adamw" and weight_decay is not None:
+            raise OptionError("weight_decay", f"the {self.name} trains with plain SGD (AdamW's "
+                              "weight decay is for the sequence models)")
+        batch = r.batch_size if batch_size is None else batch_size
+        if batch is not None and batch < self.min_batch:
+            raise OptionError("batch_size", f"BatchNorm needs a batch of at least "
+                              f"{self.min_batch}")
+        return Settings(steps=r.steps if steps is None else steps, lr=lr or r.lr,
+                        batch_size=batch, seed=seed,
+                        weight_decay=r.weight_decay if weight_decay is None else weight_decay)
+
+    def model_config(self, vocab_size: int, seed: int = SEED, **sizes: Any) -> Any:
+        """The config of a model of this kind: the sizes given, the defaults for the rest."""
+        # a sequence model's block_size is not an option: it comes from the data (see `plan`)
+        allowed = set(self.sizes) | ({"block_size"} if self.reads == "words" else set())
+        unknown = sorted(set(sizes) - allowed)
+        if unknown:
+            takes = ", ".join(self.sizes) or "no size options"
+            raise OptionError(unknown[0], f"the {self.name} does not take it (it takes {takes})")
+        sizes = {**self.sizes, **sizes}
+        if self.check is not None:
+            self.check(sizes)
+        extra = self.derive(sizes) if self.derive is not None else {}
+        return self.config(vocab_size=vocab_size, seed=seed, **sizes, **extra)
+
+    def rebuild(self, config: dict[str, Any]) -> Any:
+        """A freshly initialised model from a config saved as a dict (a checkpoint's), with
+        every field checked: ValueError on an unknown, missing or mistyped one."""
+        return self.build(_typed(self.config, config))
+
+    def data(self, words: list[str], vocab: Vocab, block_size: int | None
+             ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The (X, Y) examples this kind trains on, from `words`."""
+        if self.reads == "pairs":
+            return bigram_pairs(words, vocab)
+        if self.reads == "windows":
+            return context_windows(words, vocab, block_size)
+        return padded_words(words, vocab, block_size)
+
+
+def _typed(cls: type, config: dict[str, Any]) -> Any:
+    """`cls(**config)`, refusing unknown or missing fields and fields of the wrong type."""
+    unknown = sorted(set(config) - {f.name for f in fields(cls)})
+    if unknown:
+        raise ValueError(f"unknown config field(s) {unknown} for {cls.__name__}")
+    required = [f.name for f in fields(cls) if f.default is MISSING]
+    missing = sorted(set(required) - set(config))
+    if missing:
+        raise ValueError(f"missing config field(s) {missing} for {cls.__name__}")
+    defaults = asdict(cls(**{name: config[name] for name in required}))
+    for key, value in config.items():
+        if defaults[key] is None:
+            continue  # an optional field: the config class checks it, if it cares
+        want = type(defaults[key])
+        ok = isinstance(value, want) or (want is float and type(value) is int)
+        if not ok or (want is int and type(value) is bool):
+            raise ValueError(f"config field {key!r} should be {want.__name__}, not {value!r}")
+    return cls(**config)
+
+
+def _bn_mlp_fields(sizes: dict[str, Any]) -> dict[str, Any]:
+    """Part 3's BatchNorm stage: BatchNorm before the tanh, a quiet output layer, and W1 at
+    the Kaiming scale for tanh, gain 5/3 over sqrt(fan_in)."""
+    fan_in = sizes["block_size"] * sizes["n_embd"]
+    return dict(lecture.PART3_STAGE_FIELDS["BatchNorm"],
+                w1_scale=lecture.TANH_GAIN / math.sqrt(fan_in))
+
+
+def _wavenet_levels(sizes: dict[str, Any]) -> dict[str, Any]:
+    return {"n_levels": sizes["block_size"].bit_length() - 1}  # block_size = 2 ** levels
+
+
+def _check_wavenet(sizes: dict[str, Any]) -> None:
+    block = sizes["block_size"]
+    if block < 2 or block & (block - 1):
+        raise OptionError("block_size", f"the wavenet fuses pairs of positions, so its context "
+                          f"is a power of two (2, 4, 8, 16, ...), not {block}")
+
+
+def _check_transformer(sizes: dict[str, Any]) -> None:
+    if sizes["n_embd"] % sizes["n_head"]:
+        raise OptionError("n_embd", f"{sizes['n_embd']} is not a multiple of n_head "
+                          f"{sizes['n_head']}: the heads split the embedding between them",
+                          value=sizes["n_embd"])
+
+
+_MLP_SIZES = {k: lecture.PART2_MLP[k] for k in ("block_size", "n_embd", "n_hidden")}
+_WINDOW = Recipe(steps=lecture.PART2_RECIPE["steps"], lr=lecture.PART2_RECIPE["lr"])
+_SEQUENCE_LR = {"transformer": 3e-3, "rnn": 5e-3, "gru": 5e-3, "bow": 5e-3}  # the peak rates
+
+KINDS: dict[str, Kind] = {k.name: k for k in [
+    Kind("bigram", "Part 1: the neural bigram, one V x V layer, full-batch descent",
+         BigramConfig, lambda c: NeuralBigram(c.vocab_size, c.seed), "pairs",
+         # full-batch steps: the loss has levelled off by 500
+         Recipe(steps=500, lr=lecture.PART1_BIGRAM["lr"], batch_size=None, decay="constant",
+                l2=lecture.PART1_BIGRAM["reg"])),
+    Kind("mlp", "Part 2: the MLP of Bengio et al. (2003), minibatch SGD",
+         MLPConfig, MLP, "windows", _WINDOW, sizes=_MLP_SIZES),
+    Kind("bn-mlp", "Part 3: the MLP with BatchNorm and Kaiming-like initial scales",
+         MLPConfig, MLP, "windows", _WINDOW, sizes=_MLP_SIZES, derive=_bn_mlp_fields,
+         min_batch=2),
+    Kind("wavenet", "Part 5: the WaveNet, 8 characters fused two at a time (the lecture's "
+         "recipe: lr drops tenfold after 3/4 of the steps)",
+         WaveNetConfig, wavenet, "windows",
+         Recipe(steps=_P5["steps"], lr=_P5["lr"], decay_at=_P5["lr_decay_step"] / _P5["steps"]),
+         sizes={k: lecture.PART5_NET[k] for k in ("block_size", "n_embd", "n_hidden")},
+         derive=_wavenet_levels, check=_check_wavenet, min_batch=2),
+    Kind("rnn", "makemore.py's recurrent network (a tanh cell), whole words",
+         RecurrentConfig, lambda c: RNN(c, "rnn"), "words", _sequence_recipe(_SEQUENCE_LR["rnn"]),
+         sizes=dict(lecture.MAKEMORE_MODEL)),
+    Kind("gru", "makemore.py's gated recurrent unit (Cho et al. 2014), whole words",
+         RecurrentConfig, lambda c: RNN(c, "gru"), "words", _sequence_recipe(_SEQUENCE_LR["gru"]),
+         sizes=dict(lecture.MAKEMORE_MODEL)),
+    Kind("bow", "makemore.py's causal bag of words: the average of the past, whole words",
+         RecurrentConfig, BoW, "words", _sequence_recipe(_SEQUENCE_LR["bow"]),
+         sizes=dict(lecture.MAKEMORE_MODEL)),
+    # fused: LayerNorm and GELU by torch's kernels, the same functions (tests), faster steps
+    Kind("transformer", "Chapter 6: the Transformer (GPT), makemore.py's default sizes, "
+         "whole words", TransformerConfig, Transformer, "words",
+         _sequence_recipe(_SEQUENCE_LR["transformer"]),
+         sizes=dict(lecture.MAKEMORE_TRANSFORMER, dropout=0.0),
+         derive=lambda sizes: {"fused": True}, check=_check_transformer),
+]}
+
+
+# -----------------------------------------------------------------------------
+# a run: the model, its data, its recipe
+
+
+@dataclass
+class Plan:
+    """A training run ready for `makemore.training.train(plan.model, plan.X, plan.Y,
+    plan.tcfg)`: a fresh model, its training examples from the canonical split, its recipe."""
+
+    kind: Kind
+    model: Any
+    config: Any  # the model's config dataclass (rebuilds it: makemore.checkpoint)
+    settings: Settings
+    vocab: Vocab
+    X: torch.Tensor  # the training examples
+    Y: torch.Tensor
+    dev: tuple[torch.Tensor, torch.Tensor] | None  # None when the split leaves no dev words
+    tcfg: TrainConfig  # the whole run, from step 0
+
+    def loss(self, X: torch.Tensor, Y: torch.Tensor) -> float:
+        """The model's mean loss per character on (X, Y), in eval mode."""
+        return split_loss(self.model, X, Y)
+
+
+def sequence_length(words: list[str]) -> int:
+    """The length of a padded word for the sequence models: '.' then the longest word."""
+    return max(len(w) for w in words) + 1
+
+
+def plan(words: list[str], kind: str, *, vocab: Vocab | None = None, steps: int | None = None,
+         lr: float | None = None, batch_size: int | None = None,
+         weight_decay: float | None = None, seed: int = SEED,
+         device: torch.device | str = "cpu", **sizes: Any) -> Plan:
+    """The run `python -m makemore train --model KIND [options]` makes on `words`, from step 0.
+
+    Options left out (None) take the kind's defaults; `sizes` are config fields (block_size,
+    n_embd, ...). A sequence model reads words of `sequence_length(words)` unless `block_size`
+    says otherwise (a resumed run keeps its model's). Raises OptionError on an option the kind
+    cannot take.
+    """
+    k = KINDS[kind]
+    settings = k.settings(steps=steps, lr=lr, batch_size=batch_size,
+                          weight_decay=weight_decay, seed=seed)
+    vocab = vocab or Vocab.from_words(words)
+    if k.reads == "words" and "block_size" not in sizes:
+        sizes["block_size"] = sequence_length(words)
+    config = k.model_config(len(vocab), seed=seed, **sizes)
+    model = k.build(config)
+    if hasattr(model, "to"):
+        model.to(device)
+    tr, dev, _ = split_words(words)
+    block = getattr(config, "block_size", None)
+    X, Y = k.data(tr, vocab, block)
+    dev_data = k.data(dev, vocab, block) if dev else None
+    if dev_data is not None and not len(dev_data[1]):
+        dev_data = None
+    return Plan(k, model, config, settings, vocab, X.to(device), Y.to(device), dev_data,
+                k.recipe.train_config(settings))
