@@ -84,3 +84,12 @@ def test_the_recipes_are_the_lectures_and_the_book_s(toy_words):
     gru = zoo.plan(toy_words, "gru", steps=1000).tcfg
     assert gru.optimizer == "adamw" and gru.lr_at(0) < gru.lr_at(99) == gru.lr
     assert gru.lr_at(999) < gru.lr / 100
+
+
+def test_the_readme_has_a_row_for_every_kind():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip().strip("`") for line in readme.splitlines()
+            if line.startswith("| `")}
+    assert set(KINDS) <= rows, set(KINDS) - rows

@@ -13,7 +13,7 @@ The pieces are written out, smallest first, so the chapter can show each one and
 check each one against torch's own (nn.LayerNorm, F.scaled_dot_product_attention,
 nn.MultiheadAttention): `LayerNorm`, `Head` (one attention head), `MultiHeadAttention` (heads
 side by side), `CausalSelfAttention` (the same, with the heads' projections fused into one
-matrix: what the model uses), `MLP`, `Block`, `Transformer`. The model is makemore.py's
+matrix: what the model uses), `FeedForward` (the block's MLP), `Block`, `Transformer`. The model is makemore.py's
 `Transformer` (itself minGPT's GPT-2) with the same defaults; `TransformerConfig` adds switches
 the chapter's exercises need (no position embeddings, no 1/sqrt(head_size) scaling, dropout).
 
@@ -243,8 +243,8 @@ class CausalSelfAttention(nn.Module):
 # the block and the model
 
 
-class MLP(nn.Module):
-    """Per position: widen 4x, GELU, project back. Attention mixes positions; this thinks
+class FeedForward(nn.Module):
+    """The block's MLP, per position: widen 4x, GELU, project back. Attention mixes positions; this thinks
     about each position on its own."""
 
     def __init__(self, config: TransformerConfig):
@@ -269,7 +269,7 @@ class Block(nn.Module):
         self.ln_1 = LayerNorm(config.n_embd, bias=config.bias, fused=config.fused)
         self.attn = CausalSelfAttention(config)
         self.ln_2 = LayerNorm(config.n_embd, bias=config.bias, fused=config.fused)
-        self.mlp = MLP(config)
+        self.mlp = FeedForward(config)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.ln_1(x))  # (B, T, C)
