@@ -28,7 +28,7 @@ LAYERS = [
      "wavenet"},  # models (and the from-scratch layers with their hand-written backward)
     {"training"},
     {"diagnostics", "parallel"},
-    {"figures", "publish", "results"},
+    {"figures", "publish", "results", "compare"},  # compare: the one rule, and its claims
     {"checkpoint", "cli", "__main__", "__init__"},
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
