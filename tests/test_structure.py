@@ -28,7 +28,7 @@ LAYERS = [
      "wavenet"},  # models (and the from-scratch layers with their hand-written backward)
     {"training"},
     {"diagnostics", "parallel", "zoo"},  # zoo: the registry of kinds of model
-    {"figures", "publish", "results"},
+    {"figures", "publish", "results", "compare"},  # compare: the one rule, and its claims
     {"checkpoint", "cli", "__main__", "__init__"},
 ]
 
