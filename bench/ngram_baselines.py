@@ -12,11 +12,12 @@ Usage: python bench/ngram_baselines.py [--max-n 6]
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import torch
 
-from makemore.data import Vocab, context_windows, load_corpus, split_words
+from makemore.data import DataError, Vocab, context_windows, load_corpus, split_words
 from makemore.ngram import counting_loss, kneser_ney, table_coverage, tune_add_k, tune_discounts
 
 
@@ -26,13 +27,17 @@ def _show(model) -> str:
                     for Ds in model.discounts)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-n", type=int, default=6)
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    words = load_corpus().words
+    try:  # the book's baselines are names.txt's
+        words = load_corpus(require_names=True).words
+    except DataError as err:
+        print(f"ngram_baselines: error: {err}", file=sys.stderr)
+        return 2
     vocab = Vocab.from_words(words)
     V = len(vocab)
     tr, dev, te = split_words(words)
@@ -71,7 +76,8 @@ def main() -> None:
     for c in table_coverage(Xtr, Ytr, Xdev, V, range(1, 9)):
         print(f"{c.n}  {c.cells:.3g}  {c.seen:,}  {c.contexts:,}  {100 * c.unseen_dev:.2f}%  "
               f"{100 * c.unseen_dev_contexts:.2f}%")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

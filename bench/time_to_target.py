@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ from train_speed import (
 )
 
 from makemore import lecture
-from makemore.data import load_corpus, make_splits
+from makemore.data import DataError, load_corpus, make_splits
 from makemore.mlp import MLP, MLPConfig
 from makemore.training import Shifted, StepDecay, TrainConfig, split_loss, train
 from makemore.wavenet import WaveNetConfig, wavenet
@@ -161,8 +162,8 @@ class LectureClock:
         return self.steps / self.seconds
 
 
-def measure(case: Case, args) -> float:
-    splits = make_splits(load_corpus().words, block_size=case.block_size)
+def measure(case: Case, words: list[str], args) -> float:
+    splits = make_splits(words, block_size=case.block_size)
     Xtr, Ytr, Xdev, Ydev = splits.Xtr, splits.Ytr, splits.Xdev, splits.Ydev
     target = float(case.target)
     r = case.book
@@ -230,9 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(names) - set(CASES)
     if unknown:
         parser.error(f"unknown model(s) {sorted(unknown)}")
+    try:  # the yardsticks are the lectures' names.txt losses: no other word list will do
+        words = load_corpus(require_names=True).words
+    except DataError as err:
+        print(f"time_to_target: error: {err}", file=sys.stderr)
+        return 2
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); "
           f"machine load average before: {load_average()}")
-    ratios = {name: measure(CASES[name], args) for name in names}
+    ratios = {name: measure(CASES[name], words, args) for name in names}
     print(f"\nmachine load average after: {load_average()}")
     for name, ratio in ratios.items():
         print(f"time_to_target {name} {ratio:.2f}")

@@ -58,7 +58,8 @@ def trained_by_the_package(model_type: str, words: list[str]):
     if model_type == "bigram":
         xs, ys = bigram_pairs(split_words(words)[0], vocab)
         model = bigram.NeuralBigram(len(vocab), SEED)
-        train(model, xs, ys, TrainConfig(steps=STEPS, batch_size=None, schedule=Constant(50.0),
+        lr = min(50.0, 0.75 * bigram.stable_lr(xs, ys, len(vocab)))  # the lecture's, if stable
+        train(model, xs, ys, TrainConfig(steps=STEPS, batch_size=None, schedule=Constant(lr),
                                          l2=0.01))
         return model, vocab
     if model_type in ("rnn", "gru", "bow", "transformer"):  # whole words; AdamW, warm-up, decay
@@ -434,13 +435,13 @@ def _interrupted_at(monkeypatch, after: int):
     """Make the next training stop with an interrupt after `after` steps."""
     real = cli.train
 
-    def train(model, X, Y, cfg, callback=None):
+    def train(model, X, Y, cfg, callback=None, **kw):
         def stop(step, lr, loss):
             callback(step, lr, loss)
             if step + 1 == after:
                 raise KeyboardInterrupt
 
-        return real(model, X, Y, cfg, callback=stop)
+        return real(model, X, Y, cfg, callback=stop, **kw)
 
     monkeypatch.setattr(cli, "train", train)
 
@@ -475,8 +476,9 @@ def test_resuming_adamw_continues_the_schedule(words_file, tmp_path, capsys, mon
                      "--quiet", "--out", str(first)]) == 0
     lrs = []
     real = cli.train
-    monkeypatch.setattr(cli, "train", lambda model, X, Y, cfg, callback=None: real(
-        model, X, Y, cfg, callback=lambda s, lr, loss: (lrs.append(lr), callback(s, lr, loss))))
+    monkeypatch.setattr(cli, "train", lambda model, X, Y, cfg, callback=None, **kw: real(
+        model, X, Y, cfg, callback=lambda s, lr, loss: (lrs.append(lr), callback(s, lr, loss)),
+        **kw))
     status, out, _ = run(capsys, "train", "--data", str(words_file), "--steps", "60",
                          "--resume", str(first), "--out", str(tmp_path / "r.pt"), "--quiet")
     assert status == 0 and len(lrs) == 40
@@ -495,7 +497,7 @@ def test_resume_refuses_another_model_or_vocabulary(trained, words_file, tmp_pat
     cases = [
         (["--model", "transformer", "--resume", str(trained["gru"])],
          ["holds a gru, not a transformer"]),
-        (["--resume", str(trained["gru"]), "--data", str(other)], ["vocabulary"]),
+        (["--resume", str(trained["gru"]), "--data", str(other)], ["another word list"]),
         (["--resume", str(trained["gru"]), "--n-embd", "32"], ["--n-embd 32", "has 64"]),
         (["--resume", str(trained["gru"]), "--steps", str(STEPS)], ["--steps", "trained"]),
     ]

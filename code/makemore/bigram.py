@@ -143,6 +143,25 @@ def neural_loss(
     return loss + reg * (W**2).mean() if reg else loss
 
 
+@torch.inference_mode()
+def stable_lr(xs: torch.Tensor, ys: torch.Tensor, vocab_size: int) -> float:
+    """The largest learning rate at which full-batch gradient descent on the bigram's mean
+    cross-entropy is stable near its optimum, the count table: 2 / (the largest curvature).
+
+    Near the optimum the loss is a quadratic whose curvature, in row i of W, is the share of
+    examples that follow character i times the softmax's Hessian at that row's empirical
+    distribution p, diag(p) - p p^T. Gradient descent on a quadratic converges when lr times
+    its largest curvature is below 2, and oscillates or diverges above: a word list whose rows
+    are few and heavy (a two-letter alphabet) needs a smaller rate than names.txt's.
+    """
+    N = count_matrix(xs, ys, vocab_size).double()  # (V, V)
+    rows = N.sum(1, keepdim=True)  # (V, 1)
+    p = N / rows.clamp_min(1)  # (V, V): the count table, unsmoothed
+    H = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (V, V, V): each row's Hessian
+    curvature = torch.linalg.eigvalsh(H).amax(1) * rows[:, 0] / rows.sum()  # (V,)
+    return 2.0 / max(curvature.max().item(), 1e-12)
+
+
 # -----------------------------------------------------------------------------
 # sampling
 

@@ -2,15 +2,18 @@
 
 A checkpoint is a plain dict saved with `torch.save`:
 
-    {"format": "makemore-checkpoint", "version": 2, "model_type": "mlp",
+    {"format": "makemore-checkpoint", "version": 3, "model_type": "mlp",
      "config": {...},            # the model's config dataclass as a dict: rebuilds the model
      "vocab": [".", "a", ...],   # index -> character, so samples decode without the data file
      "state": {"2.weight": tensor, ...},  # parameters and buffers by name, on the CPU
+     "training": {"optimizer": {...}, "forward_rng": tensor or None},  # to resume exactly
      "meta": {...}}              # how it was trained: steps, seed, data, losses (plain values)
 
 It is read back with `torch.load(weights_only=True)`, which only unpickles tensors and plain
 containers (never code from the file), and then checked field by field: anything that is not a
-checkpoint of ours raises CheckpointError with a one-line message naming the file.
+checkpoint of ours, or holds a weight that is not finite, a config the model cannot be built
+from, or a vocabulary character that is not printable, raises CheckpointError with a one-line
+message naming the file. A checkpoint is never written with a weight that is not finite.
 
 Files are written with `makemore.files.atomic_write`, so a crash
 or an interrupt never leaves a half-written checkpoint.
@@ -33,7 +36,7 @@ from makemore.files import atomic_write
 from makemore.zoo import KINDS
 
 FORMAT = "makemore-checkpoint"
-VERSION = 2  # bump when the layout changes; older versions are refused with a clear message
+VERSION = 3  # bump when the layout changes; older versions are refused with a clear message
 
 
 class CheckpointError(ValueError):
@@ -72,6 +75,8 @@ def load_state(model: Any, state: dict[str, torch.Tensor]) -> None:
                 f"tensor {name!r} is {t.dtype} {tuple(t.shape)}, the model needs "
                 f"{own[name].dtype} {tuple(own[name].shape)}"
             )
+        if t.is_floating_point() and not torch.isfinite(t).all():
+            raise ValueError(f"tensor {name!r} holds values that are not finite")
     if isinstance(model, torch.nn.Module):
         model.load_state_dict(state)
         return
@@ -104,17 +109,26 @@ def save(
     vocab: Vocab,
     model: Any,
     meta: dict[str, Any] | None = None,
+    training: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a checkpoint of `model` atomically; return its path."""
+    """Write a checkpoint of `model` atomically; return its path. `training` is a
+    `makemore.training.TrainState.snapshot()`, for a run to be resumed exactly. ValueError
+    (and nothing written) when a weight is not finite: a diverged model is no checkpoint."""
     if model_type not in KINDS:
         raise ValueError(f"unknown model type {model_type!r}")
+    state = model_state(model)
+    broken = [name for name, t in state.items() if not torch.isfinite(t).all()]
+    if broken:
+        raise ValueError(f"weights that are not finite ({', '.join(broken[:3])}): "
+                         "a diverged model is not saved")
     payload = {
         "format": FORMAT,
         "version": VERSION,
         "model_type": model_type,
         "config": _plain(dict(config), "config"),
         "vocab": list(vocab.itos),
-        "state": model_state(model),
+        "state": state,
+        "training": training or {"optimizer": {}, "forward_rng": None},
         "meta": _plain(dict(meta or {}), "meta"),
     }
     return atomic_write(path, lambda f: torch.save(payload, f))
@@ -132,6 +146,7 @@ class Checkpoint:
     vocab: Vocab
     model: Any  # the rebuilt model, in eval mode, on the CPU
     meta: dict[str, Any]
+    training: dict[str, Any]  # TrainState(**training) resumes the run exactly
 
 
 def _check_vocab(itos: Any, size: Any) -> Vocab:
@@ -142,7 +157,36 @@ def _check_vocab(itos: Any, size: Any) -> Vocab:
                          f"or does not start with {BOUNDARY!r}")
     if len(set(itos)) != len(itos) or any(len(c) != 1 for c in itos):
         raise ValueError("the vocabulary has repeated or multi-character entries")
+    if any(not c.isprintable() or c.isspace() for c in itos):
+        raise ValueError("the vocabulary has characters that are not printable")
     return Vocab(itos=tuple(itos))
+
+
+def is_checkpoint(path: str | os.PathLike) -> bool:
+    """Whether `path` is a file this module wrote (any version): what training may replace."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # not a torch file at all
+        return False
+    return isinstance(payload, dict) and payload.get("format") == FORMAT
+
+
+def _check_training(training: Any) -> dict[str, Any]:
+    """The run's state besides the weights: an optimizer state (a dict of per-parameter dicts
+    of finite tensors; its fit to the model is checked when a run loads it) and a random
+    state (a byte tensor) or None."""
+    if not isinstance(training, dict) or set(training) != {"optimizer", "forward_rng"}:
+        raise ValueError("no training state (optimizer, forward_rng)")
+    opt, rng = training["optimizer"], training["forward_rng"]
+    if not isinstance(opt, dict) or not all(
+            isinstance(v, dict) and all(isinstance(t, torch.Tensor) and torch.isfinite(t).all()
+                                        for t in v.values()) for v in opt.values()):
+        raise ValueError("the optimizer state is not a dict of finite tensors")
+    if rng is not None and not (isinstance(rng, torch.Tensor) and rng.dtype == torch.uint8):
+        raise ValueError("the random state is not a byte tensor")
+    return training
 
 
 def load(path: str | os.PathLike) -> Checkpoint:
@@ -180,9 +224,10 @@ def load(path: str | os.PathLike) -> Checkpoint:
         model = KINDS[model_type].rebuild(config)  # every field checked
         vocab = _check_vocab(payload.get("vocab"), config.get("vocab_size"))
         load_state(model, state)
+        training = _check_training(payload.get("training"))
     except (ValueError, TypeError, RuntimeError, KeyError) as err:  # torch: bad sizes
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise CheckpointError(f"{path}: broken {model_type} checkpoint: {message}") from None
     if hasattr(model, "eval"):
         model.eval()
-    return Checkpoint(path, model_type, dict(config), vocab, model, dict(meta))
+    return Checkpoint(path, model_type, dict(config), vocab, model, dict(meta), training)

@@ -5,27 +5,29 @@
     python -m makemore sample --checkpoint out/best.pt -n 20 --temperature 0.8 --top-k 5
 
 This is makemore's promise ("give it a file with one item per line and it makes more like it")
-kept with every model of the book and of makemore.py: `bigram` (Part 1, the one-layer neural
-bigram trained full batch), `mlp` (Part 2, the MLP of Bengio et al. 2003, minibatch SGD),
-`bn-mlp` (Part 3, the same MLP with BatchNorm and Kaiming-like initial scales), `wavenet`
-(Part 5, eight characters fused two at a time), and makemore.py's sequence models, which read a
-whole word and predict every next character at once: `rnn`, `gru`, `bow` (a causal bag of words)
-and `transformer` (Chapter 6; AdamW with a warm-up and a linear decay). Training uses the
-canonical 80/10/10 split of the words and reports the train and dev losses per character; the
-checkpoint holds the vocabulary and the config, so `sample` needs nothing else (see
-makemore.checkpoint).
+kept with every kind of model of the registry (`makemore.zoo`: the book's and makemore.py's).
+Training uses the canonical 80/10/10 split of the words and reports the train and dev losses
+per character; the checkpoint holds the vocabulary and the config, so `sample` needs nothing
+else (see makemore.checkpoint).
 
 Against makemore.py: the model's sizes are the same options (--n-layer, --n-head, --n-embd,
 --n-embd2); `--work-dir` keeps the best checkpoint by dev loss (evaluated every --eval-every
-steps, on the whole dev split) and the latest; `--resume FILE` continues a checkpoint's run (its
-weights, its step count, the schedule and the order of the minibatches; AdamW's running averages
-start afresh, and makemore.py's --resume restores the weights only); `sample --top-k` samples
-from the k most likely characters only.
+steps, on the whole dev split) and the latest, and is held by one run at a time; `--resume
+FILE` continues a checkpoint's run exactly (its weights, its step count, the schedule, the
+order of the minibatches, AdamW's running averages and the dropout stream: a run interrupted
+and resumed ends with the weights of the run never stopped), and only on the same word list,
+seed and batch size (makemore.py's --resume restores the weights only); `sample --top-k`
+samples from the k most likely characters only, and `sample` prints its words as they are made.
 
-Bad input (a missing or empty word list, an unknown model, an option the model does not take, a
-negative step count, a file that is not a checkpoint of ours, a checkpoint of another model or
-vocabulary) gets one line on stderr and exit status 2, before any work starts; a checkpoint is
-only ever written whole.
+Bad input gets one line on stderr and exit status 2, before any work starts: a missing, empty
+or unreadable word list, or one with a control character; an unknown model, an option the
+model does not take or a size beyond its bound (`makemore.zoo`'s MAX_*: steps, batch, sizes,
+parameters, words of the sequence models); an output that could not be written or that would
+replace a file that is not a checkpoint; a checkpoint that is not ours, or holds weights that
+are not finite; a resume on other data or another stream. A run whose loss stops being a
+number (or ends far above a uniform guess) is stopped with one line and no checkpoint of it. A
+checkpoint is only ever written whole: an interrupt (exit 130) or SIGTERM (exit 143) leaves
+the last whole one and no temporary file.
 
 Reference: https://github.com/karpathy/makemore (makemore.py, the original command line)
 """
@@ -33,9 +35,16 @@ Reference: https://github.com/karpathy/makemore (makemore.py, the original comma
 from __future__ import annotations
 
 import argparse
+import fcntl
+import hashlib
+import math
 import os
 import re
+import signal
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -47,12 +56,16 @@ from makemore import checkpoint, zoo
 from makemore.checkpoint import CheckpointError
 from makemore.data import DataError, Vocab, load_corpus, split_words
 from makemore.lecture import SEED
-from makemore.sampling import sample
-from makemore.training import Shifted, TrainConfig, minibatch_generator, train
+from makemore.sampling import NotFinite, sample
+from makemore.training import Shifted, TrainConfig, TrainState, minibatch_generator, train
 from makemore.zoo import KINDS, OptionError
 
 PROBE = 1024  # training examples the progress bar's loss is measured on
 EVAL_EVERY = 500  # with --work-dir: evaluate on dev every this many steps (makemore.py's 500)
+# A run that ends with a loss this many times the uniform guess's, ln(vocabulary), has
+# diverged: no run that learned anything ends there (the worst start of the lectures, Part 3's
+# untouched network, is about 8 times it)
+DIVERGED = 100
 SIZES = ("block_size", "n_embd", "n_hidden", "n_embd2", "n_layer", "n_head", "dropout")
 
 
@@ -109,6 +122,14 @@ def _dropout(text: str) -> float:
     return value
 
 
+def _threads(text: str) -> int:
+    value = _positive_int(text)
+    cores = os.cpu_count() or 1
+    if value > cores:
+        raise argparse.ArgumentTypeError(f"this machine has {cores} cores, not {value}")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -136,21 +157,31 @@ def _device(name: str) -> torch.device:
 
 
 def _writable_folder(path: Path, flag: str) -> None:
-    """Refuse, before any work, a folder that could not be written in (or made)."""
+    """Refuse, before any work, a folder that could not be written in (or made): a file is
+    really written there and removed, so a read-only disk is found now, not after the run."""
     ancestor = path
     while not ancestor.exists():
         ancestor = ancestor.parent
     if not ancestor.is_dir():
         raise UsageError(f"{flag} {path}: {ancestor} is a file, not a folder")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise UsageError(f"{flag} {path}: cannot write in {ancestor}")
+    try:
+        fd, probe = tempfile.mkstemp(dir=ancestor, prefix=".makemore-probe.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise UsageError(f"{flag} {path}: cannot write in {ancestor} "
+                         f"({err.strerror or err})") from None
 
 
-def _writable_target(path: Path) -> None:
-    """Refuse, before any work, an --out that could not be written."""
+def _replaceable(path: Path, flag: str) -> None:
+    """Refuse a checkpoint target that is a folder, or a file that is not a checkpoint of ours
+    (a word list, say): training only ever replaces its own checkpoints."""
     if path.is_dir():
-        raise UsageError(f"--out {path}: is a folder, not a file name")
-    _writable_folder(path.parent, "--out")
+        raise UsageError(f"{flag} {path}: is a folder, not a file name")
+    if path.exists() and not checkpoint.is_checkpoint(path):
+        raise UsageError(f"{flag} {path}: exists and is not a makemore checkpoint; "
+                         "choose another name")
+    _writable_folder(path.parent, flag)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -200,12 +231,13 @@ def run_options(args: argparse.Namespace, resume: checkpoint.Checkpoint | None
         return name, dict(steps=args.steps, lr=args.lr, batch_size=args.batch_size,
                           weight_decay=args.weight_decay,
                           seed=SEED if args.seed is None else args.seed, **sizes)
-    for size, value in sizes.items():
-        saved = resume.config.get(size)
-        if value != saved:
-            raise UsageError(f"{_flag(size)} {value}: the checkpoint {resume.path} has "
-                             f"{saved}; leave it out to resume")
     meta = resume.meta
+    given = {**sizes, "seed": args.seed, "batch_size": args.batch_size}  # the run's identity
+    for option, value in given.items():
+        saved = resume.config.get(option) if option in sizes else meta.get(option)
+        if value is not None and value != saved:
+            raise UsageError(f"{_flag(option)} {value}: the checkpoint {resume.path} has "
+                             f"{saved}; leave it out to resume")
     saved_sizes = {size: resume.config[size] for size in kind.sizes}
     if kind.reads == "words":
         saved_sizes["block_size"] = resume.config["block_size"]
@@ -218,16 +250,41 @@ def run_options(args: argparse.Namespace, resume: checkpoint.Checkpoint | None
 
 def _outputs(args: argparse.Namespace, name: str) -> tuple[Path | None, Path | None]:
     """(the work folder, the checkpoint written at the end), refused before any work starts
-    when they could not be written."""
+    when they could not be written or would replace something that is not a checkpoint."""
     work = Path(args.work_dir) if args.work_dir else None
     if work is not None:
         if work.exists() and not work.is_dir():
             raise UsageError(f"--work-dir {work}: is a file, not a folder")
         _writable_folder(work, "--work-dir")
+        for kept in ("last.pt", "best.pt"):
+            _replaceable(work / kept, "--work-dir")
     out = Path(args.out) if args.out else (None if work else Path(f"checkpoints/{name}.pt"))
     if out is not None:
-        _writable_target(out)
+        _replaceable(out, "--out")
+        if args.data is not None and out.resolve() == Path(args.data).resolve():
+            raise UsageError(f"--out {out}: is the word list --data reads")
     return work, out
+
+
+@contextmanager
+def _locked(work: Path | None) -> Iterator[None]:
+    """Hold the work folder for this run: a second run given the same --work-dir is refused
+    (it would mix its best.pt and last.pt with this one's). The lock is the kernel's (flock),
+    so it goes with the process, however it ends."""
+    if work is None:
+        yield
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    lock = work / ".lock"
+    with open(lock, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(f"--work-dir {work}: another training run is using it") from None
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
 
 
 def _plan(args: argparse.Namespace, resume: checkpoint.Checkpoint | None,
@@ -239,6 +296,11 @@ def _plan(args: argparse.Namespace, resume: checkpoint.Checkpoint | None,
         raise DataError(f"{corpus.source}: {len(corpus.words)} word(s) leave nothing to train "
                         "on after the 80/10/10 train/dev/test split")
     vocab = Vocab.from_words(corpus.words)
+    digest = words_digest(corpus.words)
+    if resume is not None and resume.meta.get("data_sha256") != digest:
+        raise UsageError(f"--resume {resume.path}: it was trained on another word list "
+                         f"({resume.meta.get('data', 'unknown')}, {resume.meta.get('n_words')} "
+                         f"words), not on {corpus.source}; give that list with --data")
     if resume is not None and resume.vocab != vocab:
         raise UsageError(f"--resume {resume.path}: its vocabulary ({len(resume.vocab)} "
                          f"characters) is not the one of {corpus.source} ({len(vocab)})")
@@ -254,15 +316,21 @@ def _plan(args: argparse.Namespace, resume: checkpoint.Checkpoint | None,
         flag = _flag(err.option) + ("" if err.value is None else f" {err.value}")
         reason = re.sub(r"\b(" + "|".join(SIZES) + r")\b", lambda m: _flag(m[0]), err.reason)
         raise UsageError(f"{flag}: {reason}") from None
+    except DataError as err:
+        raise DataError(f"{corpus.source}: {err}") from None
     if resume is not None and plan.settings.steps <= resume.meta["steps"]:
         raise UsageError(f"--steps {plan.settings.steps}: the checkpoint {resume.path} has "
                          f"trained {resume.meta['steps']} steps already; --steps counts them "
                          "too, so ask for more")
     print(f"data: {len(corpus.words):,} words from {corpus.source}, "
           f"{len(vocab)} characters in the vocabulary")
-    plan.source = corpus.source
-    plan.n_words = len(corpus.words)
+    plan.source, plan.n_words, plan.digest = corpus.source, len(corpus.words), digest
     return plan
+
+
+def words_digest(words: list[str]) -> str:
+    """The SHA-256 of a word list, one word per line: what a resumed run must train on."""
+    return hashlib.sha256("\n".join(words).encode("utf-8")).hexdigest()
 
 
 def resumed_config(plan: zoo.Plan, start: int) -> TrainConfig:
@@ -282,13 +350,19 @@ def resumed_config(plan: zoo.Plan, start: int) -> TrainConfig:
 # train: what a run shows and keeps while it trains
 
 
+class Diverged(Exception):
+    """Training produced a loss or a weight that is not a finite number."""
+
+
 class Keeper:
     """The checkpoints of a run: `last.pt` and `best.pt` (lowest dev loss) in the work folder
-    every --eval-every steps, and the --out file at the end."""
+    every --eval-every steps, and the --out file at the end; each holds what the run needs to
+    be resumed exactly (the weights, the optimizer's state and the dropout stream's)."""
 
     def __init__(self, name: str, plan: zoo.Plan, meta: dict[str, Any], work: Path | None,
-                 best: float | None):
-        self.name, self.plan, self.meta, self.work, self.best = name, plan, meta, work, best
+                 best: float | None, state: TrainState):
+        self.name, self.plan, self.meta, self.work = name, plan, meta, work
+        self.best, self.state = best, state
 
     def dev_loss(self) -> float | None:
         if self.plan.dev is None:
@@ -300,15 +374,21 @@ class Keeper:
     def save(self, path: Path, steps: int, dev: float | None) -> None:
         checkpoint.save(path, self.name, asdict(self.plan.config), self.plan.vocab,
                         self.plan.model, {**self.meta, "steps": steps, "dev_loss": dev,
-                                          "best_dev_loss": self.best})
+                                          "best_dev_loss": self.best},
+                        training=self.state.snapshot())
 
     def keep(self, steps: int) -> str:
-        """Evaluate on dev, save last.pt (and best.pt when it is the best); say what it did."""
+        """Evaluate on dev, note the best so far, save last.pt (and best.pt when this is the
+        best); say what it did."""
         dev = self.dev_loss()
+        if dev is not None and not math.isfinite(dev):
+            raise Diverged(f"the dev loss is {dev} at step {steps:,}")
+        better = dev is not None and (self.best is None or dev < self.best)
+        if better:
+            self.best = dev  # before last.pt is written: a resumed run knows the real best
         self.save(self.work / "last.pt", steps, dev)
         note = ""
-        if dev is not None and (self.best is None or dev < self.best):
-            self.best = dev
+        if better:
             self.save(self.work / "best.pt", steps, dev)
             note = f", the best so far: saved {self.work / 'best.pt'}"
         shown = "n/a" if dev is None else f"{dev:.4f}"
@@ -349,15 +429,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     name = args.model or (resume.model_type if resume is not None else "mlp")
     work, out = _outputs(args, name)
     plan = _plan(args, resume, device)
-    settings = plan.settings
+    with _locked(work):
+        return _train(args, plan, resume, work, out)
+
+
+def _train(args: argparse.Namespace, plan: zoo.Plan, resume: checkpoint.Checkpoint | None,
+           work: Path | None, out: Path | None) -> int:
+    settings, name = plan.settings, plan.kind.name
     start = resume.meta["steps"] if resume is not None else 0
+    state = TrainState()
     if resume is not None:
         checkpoint.load_state(plan.model, checkpoint.model_state(resume.model))
+        state = TrainState(**resume.training)
         print(f"resuming {resume.path} at step {start:,}")
-    print(f"model: {name}, {settings.steps:,} steps, seed {settings.seed}, on {device}")
+    print(f"model: {name}, {settings.steps:,} steps, seed {settings.seed}, on "
+          f"{plan.X.device}")
 
-    meta = dict(data=plan.source, n_words=plan.n_words, seed=settings.seed, lr=settings.lr,
-                makemore=makemore.__version__, torch=str(torch.__version__))
+    meta = dict(data=plan.source, n_words=plan.n_words, data_sha256=plan.digest,
+                seed=settings.seed, lr=settings.lr, makemore=makemore.__version__,
+                torch=str(torch.__version__))
     if settings.batch_size is not None:
         meta["batch_size"] = settings.batch_size
     if plan.kind.recipe.optimizer == "adamw":
@@ -365,22 +455,32 @@ def cmd_train(args: argparse.Namespace) -> int:
     if resume is not None:
         meta.update(resumed_from=str(resume.path), resumed_at=start)
     best = resume.meta.get("best_dev_loss") if resume is not None else None
-    keeper = Keeper(name, plan, meta, work, best if isinstance(best, float) else None)
+    keeper = Keeper(name, plan, meta, work, best if isinstance(best, float) else None, state)
     progress = Progress(args, plan, start)
 
     def on_step(step: int, lr: float, loss: torch.Tensor) -> None:
         done = start + step + 1
+        if not math.isfinite(loss.item()):
+            raise Diverged(f"the loss is {loss.item()} at step {done:,}")
         progress.update(done, lr)
         if work is not None and (done % args.eval_every == 0 or done == settings.steps):
             progress.write(keeper.keep(done))
 
     try:
-        losses = train(plan.model, plan.X, plan.Y, resumed_config(plan, start), callback=on_step)
+        losses = train(plan.model, plan.X, plan.Y, resumed_config(plan, start),
+                       callback=on_step, state=state)
+        meta.update(train_loss=plan.loss(plan.X, plan.Y),
+                    final_minibatch_loss=float(losses[-min(1000, len(losses)):].mean()))
+        dev = keeper.dev_loss()
+        worst = DIVERGED * math.log(len(plan.vocab))  # far above guessing uniformly
+        if not all(math.isfinite(v) and v < worst for v in (meta["train_loss"], dev or 0.0)) \
+                or not all(torch.isfinite(p).all() for p in plan.model.parameters()):
+            raise Diverged(f"the train loss is {meta['train_loss']:.4g} after the last step")
+    except Diverged as err:
+        raise UsageError(f"training diverged: {err}; no checkpoint of it was written (try a "
+                         f"smaller --lr than {settings.lr:g})") from None
     finally:
         progress.bar.close()
-    meta.update(train_loss=plan.loss(plan.X, plan.Y),
-                final_minibatch_loss=float(losses[-min(1000, len(losses)):].mean()))
-    dev = keeper.dev_loss()
     plan.model.eval()
     n_params = sum(p.numel() for p in plan.model.parameters())
     shown = "n/a (no dev words)" if dev is None else f"{dev:.4f}"
@@ -389,7 +489,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         try:
             keeper.save(out, settings.steps, dev)
         except OSError as err:
-            print(f"makemore train: error: could not write {out}: {err.strerror or err}",
+            print(f"makemore: error: could not write {out}: {err.strerror or err}",
                   file=sys.stderr)
             return 1
         print(f"saved {out}")
@@ -400,12 +500,28 @@ def cmd_train(args: argparse.Namespace) -> int:
 # sample
 
 
+SAMPLE_BATCH = 1000  # words drawn side by side, then printed: memory does not grow with -n
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
+    """Print `-n` words, a batch of SAMPLE_BATCH at a time, as they are made (the same seed and
+    -n give the same words). A closed pipe (`| head`) ends it quietly."""
     ckpt = checkpoint.load(args.checkpoint)  # CheckpointError on anything that is not ours
     g = torch.Generator().manual_seed(args.seed)
-    words = sample(ckpt.model, ckpt.vocab, args.n, generator=g, temperature=args.temperature,
-                   top_k=args.top_k)
-    print("\n".join(words))
+    try:
+        for first in range(0, args.n, SAMPLE_BATCH):
+            try:
+                words = sample(ckpt.model, ckpt.vocab, min(SAMPLE_BATCH, args.n - first),
+                               generator=g, temperature=args.temperature, top_k=args.top_k)
+            except NotFinite as err:
+                raise CheckpointError(f"{ckpt.path}: cannot be sampled: {err}") from None
+            sys.stdout.write("".join(w + "\n" for w in words))
+            sys.stdout.flush()
+    except BrokenPipeError:  # the reader has gone: stop, and say nothing more to it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as err:  # a full disk, say
+        raise OutputError(f"could not write the words: {err.strerror or err}") from None
     return 0
 
 
@@ -460,9 +576,11 @@ def build_parser() -> argparse.ArgumentParser:
                    f"(default: {EVAL_EVERY})")
     t.add_argument("--resume", metavar="FILE", default=None,
                    help="continue the run of a checkpoint of this command (last.pt of a "
-                   "--work-dir, say) up to --steps in all: its weights, its step count, the "
-                   "schedule and the minibatch order where it stopped; AdamW's running "
-                   "averages start afresh")
+                   "--work-dir, say) up to --steps in all, exactly where it stopped (weights, "
+                   "step, minibatch order, AdamW's state, dropout stream), on the same word "
+                   "list (give it with --data), seed and batch size; the schedule is the one "
+                   "of a run of --steps steps, so a larger --steps stretches what is left of "
+                   "it")
     t.add_argument("--lr", type=_positive_float, default=None,
                    help="(peak) learning rate (default: " + _per_kind(lambda k: k.recipe.lr, "g")
                    + ")")
@@ -487,8 +605,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"{text} (default: {_per_kind(lambda k, s=size: k.sizes.get(s))})")
     t.add_argument("--dropout", type=_dropout, default=None,
                    help="transformer: dropout rate in training (default: 0, as makemore.py)")
-    t.add_argument("--threads", type=_positive_int, default=1,
-                   help="CPU threads; models this small train fastest on one (default: 1)")
+    t.add_argument("--threads", type=_threads, default=1,
+                   help="CPU threads, at most this machine's cores; models this small train "
+                   "fastest on one (default: 1)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(run=cmd_train)
 
@@ -507,8 +626,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class OutputError(Exception):
+    """The output could not be written; the message is one line."""
+
+
+class Terminated(BaseException):
+    """SIGTERM: ends the run like an interrupt, cleaning up on the way out."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 1 failure, 2 bad input)."""
+    """Run the command line; return the exit status (0 ok, 1 failure, 2 bad input, 130 and 143
+    interrupted and terminated)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave the signals alone
+        previous = None
     try:
         args = build_parser().parse_args(argv)
         return args.run(args)
@@ -516,6 +652,15 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(err).split())  # one line, whatever the message held
         print(f"makemore: error: {message}", file=sys.stderr)
         return 2
+    except OutputError as err:
+        print(f"makemore: error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("makemore: interrupted; no checkpoint was left half-written", file=sys.stderr)
         return 130
+    except Terminated:
+        print("makemore: terminated; no checkpoint was left half-written", file=sys.stderr)
+        return 143
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

@@ -94,8 +94,12 @@ def fetch_names(quiet: bool = True) -> Path:
 def read_words(path: str | os.PathLike) -> list[str]:
     """The words of a file with one item per line (blank lines and surrounding spaces dropped).
 
-    Raises DataError, with a one-line message naming the file, when the file is missing, is not
-    a file, cannot be decoded as UTF-8, or holds no words.
+    Lines end at a newline only (not at the other characters Python's `splitlines` breaks on:
+    U+0085, U+2028, ...), and a UTF-8 byte-order mark at the start is not part of the first
+    word. Raises DataError, with a one-line message naming the file, when the file is missing,
+    is not a file, cannot be decoded as UTF-8, holds no words, or holds a word with a character
+    that is not a printable one (a control character would reach the terminal in `sample`'s
+    words), a space or the boundary token '.'.
     """
     path = Path(path)
     if not path.exists():
@@ -103,16 +107,26 @@ def read_words(path: str | os.PathLike) -> list[str]:
     if not path.is_file():
         raise DataError(f"{path}: not a file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: without a byte-order mark
     except UnicodeDecodeError as err:
         problem = f"not UTF-8 text (undecodable byte at offset {err.start})"
         raise DataError(f"{path}: {problem}") from None
-    words = [w.strip() for w in text.splitlines() if w.strip()]
+    except OSError as err:
+        raise DataError(f"{path}: cannot be read ({err.strerror or err})") from None
+    words = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        word = line.strip()
+        if not word:
+            continue
+        bad = next((c for c in word if c == BOUNDARY or c.isspace() or not c.isprintable()),
+                   None)
+        if bad is not None:
+            why = ("'.' marks a word's boundary" if bad == BOUNDARY
+                   else "a word is one line of printable characters, no spaces")
+            raise DataError(f"{path}: line {number} holds {bad!r} ({why})")
+        words.append(word)
     if not words:
         raise DataError(f"{path}: no words (the file is empty or blank)")
-    bad = sorted({c for w in words for c in w if c == BOUNDARY or c.isspace()})
-    if bad:
-        raise DataError(f"{path}: words may not contain {bad!r} ('.' marks a word's boundary)")
     return words
 
 
@@ -134,11 +148,12 @@ class Corpus:
     canonical: bool  # True when this is the verified names.txt
 
 
-def load_corpus(path: str | os.PathLike | None = None) -> Corpus:
+def load_corpus(path: str | os.PathLike | None = None, require_names: bool = False) -> Corpus:
     """The word list the book trains on.
 
     With a path: that file, validated. Without: the verified canonical `names.txt`, or, when it
-    cannot be had, the census first names with a loud warning.
+    cannot be had, the census first names with a loud warning; or, with `require_names` (a
+    tool whose yardsticks are names.txt numbers), a DataError saying how to get it.
     """
     if path is not None:
         return Corpus(read_words(path), source=Path(path).name, canonical=False)
@@ -146,6 +161,10 @@ def load_corpus(path: str | os.PathLike | None = None) -> Corpus:
         words = read_words(fetch_names())
         return Corpus(words, source="names.txt (makemore, sha256-verified)", canonical=True)
     except FETCH_ERRORS as err:  # no network, wrong hash: never use an unverified file
+        if require_names:
+            raise DataError(f"no verified names.txt ({type(err).__name__}): put a copy in "
+                            f"{cache_dir()} (python -m makemore.data --seed-cache FILE)"
+                            ) from None
         message = (
             f"could not get a verified names.txt ({type(err).__name__}: {err}); "
             "FALLING BACK to the US census first names of the `names` package. "

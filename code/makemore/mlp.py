@@ -77,7 +77,7 @@ class MLPConfig:
 class MLP(Sequential):
     """Embedding -> Flatten -> Linear -> (BatchNorm) -> Tanh -> Linear."""
 
-    def __init__(self, cfg: MLPConfig, device: torch.device | str = "cpu"):
+    def __init__(self, cfg: MLPConfig, device: torch.device | str | None = None):
         self.cfg = cfg
         g = torch.Generator().manual_seed(cfg.seed)
         V, E, H = cfg.vocab_size, cfg.n_embd, cfg.n_hidden
@@ -97,7 +97,8 @@ class MLP(Sequential):
         # Where the generator stands after drawing the weights. The lecture's Part 3 draws its
         # minibatches from this same generator: TrainConfig(rng_state=model.rng_state) does too.
         self.rng_state = g.get_state()
-        self.to(device)
+        if device is not None:
+            self.to(device)
 
     @property
     def block_size(self) -> int:

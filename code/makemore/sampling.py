@@ -25,6 +25,10 @@ from makemore.data import Vocab
 MAX_LEN = 50  # the longest word a window model is asked for: it caps one that never says '.'
 
 
+class NotFinite(ValueError):
+    """The model gave probabilities that are not numbers (a diverged model, or an overflow)."""
+
+
 def top_k_logits(logits: torch.Tensor, k: int | None) -> torch.Tensor:
     """(n, V) logits with all but the k largest of each row set to -inf (None: all kept)."""
     if k is None:
@@ -72,9 +76,10 @@ def sample(
         logits = model(idx[:, -block:])  # (n, V), or (n, T, V) for a sequence model
         if whole:
             logits = logits[:, -1, :]  # (n, V): the prediction after the last character
-        logits = top_k_logits(logits / temperature, top_k)
-        ix = torch.multinomial(F.softmax(logits, dim=-1), num_samples=1,
-                               generator=generator).squeeze(1)  # (n,)
+        probs = F.softmax(top_k_logits(logits / temperature, top_k), dim=-1)  # (n, V)
+        if not torch.isfinite(probs).all():
+            raise NotFinite("the model's probabilities are not finite numbers")
+        ix = torch.multinomial(probs, num_samples=1, generator=generator).squeeze(1)  # (n,)
         ix = ix.masked_fill(done, 0)  # a finished word stays finished
         idx = torch.cat([idx, ix[:, None]], dim=1)
         done |= ix == 0

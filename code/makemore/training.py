@@ -393,6 +393,13 @@ class _SGD:
                 self.grads = grads
         torch._foreach_add_(self.data, grads, alpha=-lr)
 
+    def state_dict(self) -> dict:
+        return {}  # plain SGD keeps nothing but the weights
+
+    def load_state_dict(self, state: dict) -> None:
+        if state:
+            raise ValueError("plain SGD has no state to load")
+
 
 class _AdamW:
     def __init__(self, params: list[torch.Tensor], cfg: TrainConfig):
@@ -404,9 +411,62 @@ class _AdamW:
             group["lr"] = lr
         self.opt.step()
 
+    def state_dict(self) -> dict:
+        """AdamW's running averages and step counts, per parameter (in `parameters()` order)."""
+        return {str(i): {k: v.detach().clone() for k, v in self.opt.state[p].items()}
+                for i, p in enumerate(self._params()) if self.opt.state[p]}
+
+    def load_state_dict(self, state: dict) -> None:
+        params = self._params()
+        if set(state) - {str(i) for i in range(len(params))}:
+            raise ValueError("optimizer state for parameters the model does not have")
+        for i, p in enumerate(params):
+            saved = state.get(str(i))
+            if saved is None:
+                continue
+            want = {"step": (), "exp_avg": p.shape, "exp_avg_sq": p.shape}
+            if set(saved) != set(want) or any(
+                    not isinstance(saved[k], torch.Tensor) or tuple(saved[k].shape) != tuple(w)
+                    or not torch.isfinite(saved[k]).all() for k, w in want.items()):
+                raise ValueError(f"optimizer state {i} does not fit its parameter")
+            self.opt.state[p] = {k: v.to(p.device, torch.float32 if k == "step" else p.dtype)
+                                 .clone() for k, v in saved.items()}
+
+    def _params(self) -> list[torch.Tensor]:
+        return [p for group in self.opt.param_groups for p in group["params"]]
+
 
 # -----------------------------------------------------------------------------
 # the loop
+
+
+@dataclass
+class TrainState:
+    """What a run holds besides its weights, to continue exactly where it stopped: the
+    optimizer's state (AdamW's running averages; plain SGD has none) and the stream the
+    autograd step draws dropout's masks from. (The minibatch order is not kept: it is drawn
+    again from the seed, see `TrainConfig.rng_state`.)
+
+    Give one to `train`: what it holds is loaded into the run (a resumed run), and during the
+    run `snapshot()` (from a callback, say) returns the run's state as plain tensors, which a
+    `TrainState(**snapshot)` given to the next `train` continues.
+    """
+
+    optimizer: dict | None = None
+    forward_rng: torch.Tensor | None = None
+
+    def attach(self, update, step) -> None:
+        """Load the saved state into a run's update and step, and follow them from now on."""
+        if self.optimizer is not None:
+            update.load_state_dict(self.optimizer)
+        if self.forward_rng is not None and hasattr(step, "rng_state"):
+            step.rng_state = self.forward_rng.clone()
+        self._update, self._step = update, step
+
+    def snapshot(self) -> dict:
+        rng = getattr(self._step, "rng_state", None)
+        return {"optimizer": self._update.state_dict(),
+                "forward_rng": None if rng is None else rng.clone()}
 
 
 def train(
@@ -415,9 +475,11 @@ def train(
     Y: torch.Tensor,
     cfg: TrainConfig,
     callback: StepCallback | None = None,
+    state: TrainState | None = None,
 ) -> torch.Tensor:
     """Train `model` in place; return the (steps,) CPU tensor of minibatch losses, each taken
-    before its update. The model is in training mode during and in eval mode after."""
+    before its update. The model is in training mode during and in eval mode after. `state`
+    (optional) is where the run starts from and what it keeps besides the weights."""
     if cfg.optimizer not in ("sgd", "adamw"):
         raise ValueError(f"optimizer must be 'sgd' or 'adamw', not {cfg.optimizer!r}")
     device = resolve_device(cfg.device, X.device)
@@ -430,6 +492,8 @@ def train(
     keeps_grads = callback is not None and getattr(callback, "reads_grads", True)
     same_grads = not keeps_grads and not path.grad_enabled  # no new .grad tensors per step
     update = _SGD(params, same_grads) if cfg.optimizer == "sgd" else _AdamW(params, cfg)
+    if state is not None:
+        state.attach(update, path)
     losses = torch.empty(cfg.steps, device=device)
     model.train()
     with nullcontext() if path.grad_enabled else torch.no_grad():
@@ -469,13 +533,31 @@ def lr_finder(model: Model, X: torch.Tensor, Y: torch.Tensor, exponents: torch.T
 # evaluation
 
 
+EVAL_POSITIONS = 1 << 19  # predictions scored at once: a split larger than this is cut
+
+
 @torch.inference_mode()
 def split_loss(model: Model, X: torch.Tensor, Y: torch.Tensor) -> float:
     """Mean cross-entropy of `model` on (X, Y), in eval mode, as a plain float (computed on the
-    model's device)."""
+    model's device).
+
+    A split of more than EVAL_POSITIONS predictions (windows, or words times their length) is
+    scored a slice at a time, so memory does not grow with the split; the book's splits fit in
+    one.
+    """
     model.eval()
     device = model_device(model)
-    return cross_entropy(model(X.to(device)), Y.to(device)).item()
+    per_example = max(1, Y[0].numel())  # 1 for a window, T for a padded word
+    rows = max(1, EVAL_POSITIONS // per_example)
+    if len(Y) <= rows:
+        return cross_entropy(model(X.to(device)), Y.to(device)).item()
+    total, count = 0.0, 0
+    for i in range(0, len(Y), rows):
+        logits, y = model(X[i:i + rows].to(device)), Y[i:i + rows].to(device)
+        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
+                                 ignore_index=IGNORE, reduction="sum").item()
+        count += int((y != IGNORE).sum())
+    return total / count
 
 
 def split_losses(model: Model, splits, names: tuple[str, ...] = ("train", "dev")

@@ -13,9 +13,10 @@ The pieces are written out, smallest first, so the chapter can show each one and
 check each one against torch's own (nn.LayerNorm, F.scaled_dot_product_attention,
 nn.MultiheadAttention): `LayerNorm`, `Head` (one attention head), `MultiHeadAttention` (heads
 side by side), `CausalSelfAttention` (the same, with the heads' projections fused into one
-matrix: what the model uses), `FeedForward` (the block's MLP), `Block`, `Transformer`. The model is makemore.py's
-`Transformer` (itself minGPT's GPT-2) with the same defaults; `TransformerConfig` adds switches
-the chapter's exercises need (no position embeddings, no 1/sqrt(head_size) scaling, dropout).
+matrix: what the model uses), `FeedForward` (the block's MLP), `Block`, `Transformer`. The
+model is makemore.py's `Transformer` (itself minGPT's GPT-2) with the same defaults;
+`TransformerConfig` adds switches the chapter's exercises need (no position embeddings, no
+1/sqrt(head_size) scaling, dropout).
 
 References:
 - Vaswani et al., "Attention Is All You Need", 2017. https://arxiv.org/abs/1706.03762
@@ -244,8 +245,8 @@ class CausalSelfAttention(nn.Module):
 
 
 class FeedForward(nn.Module):
-    """The block's MLP, per position: widen 4x, GELU, project back. Attention mixes positions; this thinks
-    about each position on its own."""
+    """The block's MLP, per position: widen 4x, GELU, project back. Attention mixes positions;
+    this thinks about each position on its own."""
 
     def __init__(self, config: TransformerConfig):
         super().__init__()

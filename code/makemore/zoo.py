@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
 import torch
 
 from makemore import lecture
-from makemore.bigram import BigramConfig, NeuralBigram
-from makemore.data import Vocab, bigram_pairs, context_windows, split_words
+from makemore.bigram import BigramConfig, NeuralBigram, stable_lr
+from makemore.data import DataError, Vocab, bigram_pairs, context_windows, split_words
 from makemore.lecture import SEED
 from makemore.mlp import MLP, MLPConfig
 from makemore.recurrent import RNN, BoW, RecurrentConfig
@@ -45,6 +45,16 @@ from makemore.training import (
 )
 from makemore.transformer import Transformer, TransformerConfig
 from makemore.wavenet import WaveNetConfig, wavenet
+
+# What a run may ask for: beyond these a run would not fit in memory (or in a lifetime), and
+# the options are refused with one line before anything is built.
+MAX_STEPS = 10_000_000
+MAX_BATCH = 65_536
+MAX_SIZE = {"block_size": 256, "n_embd": 4096, "n_hidden": 16_384, "n_embd2": 4096,
+            "n_layer": 64, "n_head": 256}
+MAX_PARAMS = 100_000_000  # 400 MB of float32 weights (AdamW keeps two more copies)
+MAX_DATA_BYTES = 2 << 30  # the training examples, as index tensors
+MAX_WORD = 32  # the longest word a sequence model reads: its memory grows with length^2
 
 
 class OptionError(ValueError):
@@ -155,6 +165,7 @@ class Kind:
     derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # more config fields
     check: Callable[[dict[str, Any]], None] | None = None  # OptionError on sizes it can't take
     min_batch: int = 1  # BatchNorm needs a batch of at least 2
+    lr_cap: Callable[..., float] | None = None  # (X, Y, vocab_size) -> the largest default lr
 
     def settings(self, steps: int | None = None, lr: float | None = None,
                  batch_size: int | None = None, weight_decay: float | None = None,
@@ -170,6 +181,10 @@ class Kind:
         if batch is not None and batch < self.min_batch:
             raise OptionError("batch_size", f"BatchNorm needs a batch of at least "
                               f"{self.min_batch}")
+        if batch is not None and batch > MAX_BATCH:
+            raise OptionError("batch_size", f"at most {MAX_BATCH:,}", value=batch)
+        if steps is not None and steps > MAX_STEPS:
+            raise OptionError("steps", f"at most {MAX_STEPS:,}", value=steps)
         return Settings(steps=r.steps if steps is None else steps, lr=lr or r.lr,
                         batch_size=batch, seed=seed,
                         weight_decay=r.weight_decay if weight_decay is None else weight_decay)
@@ -183,10 +198,20 @@ class Kind:
             takes = ", ".join(self.sizes) or "no size options"
             raise OptionError(unknown[0], f"the {self.name} does not take it (it takes {takes})")
         sizes = {**self.sizes, **sizes}
+        for size, value in sizes.items():
+            if size in MAX_SIZE and value > MAX_SIZE[size]:
+                raise OptionError(size, f"at most {MAX_SIZE[size]:,}", value=value)
         if self.check is not None:
             self.check(sizes)
         extra = self.derive(sizes) if self.derive is not None else {}
         return self.config(vocab_size=vocab_size, seed=seed, **sizes, **extra)
+
+    def n_params(self, config: Any) -> int:
+        """The parameters a model of this config has, counted without allocating them (the
+        model is built on torch's "meta" device, which has shapes and no data)."""
+        with torch.device("meta"):
+            model = self.build(config)
+        return sum(p.numel() for p in model.parameters())
 
     def rebuild(self, config: dict[str, Any]) -> Any:
         """A freshly initialised model from a config saved as a dict (a checkpoint's), with
@@ -244,9 +269,8 @@ def _check_wavenet(sizes: dict[str, Any]) -> None:
 
 def _check_transformer(sizes: dict[str, Any]) -> None:
     if sizes["n_embd"] % sizes["n_head"]:
-        raise OptionError("n_embd", f"{sizes['n_embd']} is not a multiple of n_head "
-                          f"{sizes['n_head']}: the heads split the embedding between them",
-                          value=sizes["n_embd"])
+        raise OptionError("n_embd", f"not a multiple of n_head {sizes['n_head']}: the heads "
+                          "split the embedding between them", value=sizes["n_embd"])
 
 
 _MLP_SIZES = {k: lecture.PART2_MLP[k] for k in ("block_size", "n_embd", "n_hidden")}
@@ -258,7 +282,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
          BigramConfig, lambda c: NeuralBigram(c.vocab_size, c.seed), "pairs",
          # full-batch steps: the loss has levelled off by 500
          Recipe(steps=500, lr=lecture.PART1_BIGRAM["lr"], batch_size=None, decay="constant",
-                l2=lecture.PART1_BIGRAM["reg"])),
+                l2=lecture.PART1_BIGRAM["reg"]),
+         # the lecture's rate, or three quarters of the stable one where that is lower (few,
+         # heavy rows: a small alphabet)
+         lr_cap=lambda X, Y, V: 0.75 * stable_lr(X, Y, V)),
     Kind("mlp", "Part 2: the MLP of Bengio et al. (2003), minibatch SGD",
          MLPConfig, MLP, "windows", _WINDOW, sizes=_MLP_SIZES),
     Kind("bn-mlp", "Part 3: the MLP with BatchNorm and Kaiming-like initial scales",
@@ -332,17 +359,31 @@ def plan(words: list[str], kind: str, *, vocab: Vocab | None = None, steps: int 
     settings = k.settings(steps=steps, lr=lr, batch_size=batch_size,
                           weight_decay=weight_decay, seed=seed)
     vocab = vocab or Vocab.from_words(words)
-    if k.reads == "words" and "block_size" not in sizes:
-        sizes["block_size"] = sequence_length(words)
+    if k.reads == "words":
+        longest = sequence_length(words) - 1
+        if longest > MAX_WORD:
+            raise DataError(f"a word of {longest} characters: the sequence models read words "
+                            f"of up to {MAX_WORD}")
+        sizes.setdefault("block_size", longest + 1)
     config = k.model_config(len(vocab), seed=seed, **sizes)
-    model = k.build(config)
-    if hasattr(model, "to"):
-        model.to(device)
+    n_params = k.n_params(config)
+    if n_params > MAX_PARAMS:
+        raise OptionError("model", f"this one would have {n_params:,} parameters, more than "
+                          f"{MAX_PARAMS:,}: choose smaller sizes", value=kind)
     tr, dev, _ = split_words(words)
     block = getattr(config, "block_size", None)
+    width = 1 if k.reads == "pairs" else block
+    if 8 * 2 * width * (len("".join(tr)) + len(tr)) > MAX_DATA_BYTES:
+        raise OptionError("block_size", f"{len(tr):,} training words in windows of {width} "
+                          "would not fit in memory", value=block)
     X, Y = k.data(tr, vocab, block)
     dev_data = k.data(dev, vocab, block) if dev else None
     if dev_data is not None and not len(dev_data[1]):
         dev_data = None
+    if lr is None and k.lr_cap is not None:
+        settings = replace(settings, lr=min(settings.lr, k.lr_cap(X, Y, len(vocab))))
+    model = k.build(config)
+    if hasattr(model, "to"):
+        model.to(device)
     return Plan(k, model, config, settings, vocab, X.to(device), Y.to(device), dev_data,
                 k.recipe.train_config(settings))

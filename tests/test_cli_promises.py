@@ -1,0 +1,416 @@
+"""The command line keeps its promises under bad input, interruption and resume.
+
+Each test here reproduces a probe that once broke a promise of the README (one line and exit
+status 2 for bad input; a checkpoint written whole or not at all; `--resume` continues the
+run), and the last drives `train` and `sample` with generated word lists and options.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import math
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from makemore import checkpoint, cli, data, zoo
+from makemore.bigram import count_matrix, counting_probs, nll
+from makemore.data import bigram_pairs, split_words
+from makemore.training import split_loss
+from makemore.zoo import KINDS
+
+TINY = {"mlp": ["--n-embd", "4", "--n-hidden", "8"],
+        "bn-mlp": ["--n-embd", "4", "--n-hidden", "8"],
+        "wavenet": ["--n-embd", "4", "--n-hidden", "8"], "rnn": ["--n-embd", "8", "--n-embd2", "8"],
+        "gru": ["--n-embd", "8", "--n-embd2", "8"], "bow": ["--n-embd", "8", "--n-embd2", "8"],
+        "transformer": ["--n-layer", "1", "--n-embd", "8", "--n-head", "2", "--dropout", "0.1"],
+        "bigram": []}
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def one_line(status: int, err: str, *phrases: str) -> None:
+    assert status == 2, (status, err)
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("makemore: error: "), err
+    for phrase in phrases:
+        assert phrase in lines[0], (phrase, lines[0])
+
+
+@pytest.fixture
+def words_file(tmp_path, toy_words):
+    path = tmp_path / "words.txt"
+    path.write_text("\n".join(toy_words * 3) + "\n", encoding="utf-8")
+    return path
+
+
+def train_argv(words_file, *extra: str) -> list[str]:
+    return ["train", "--data", str(words_file), "--quiet", *extra]
+
+
+# -----------------------------------------------------------------------------
+# 1. resuming keeps the best model the best
+
+
+def test_last_pt_knows_the_best_so_far_and_a_resumed_run_keeps_it(words_file, tmp_path,
+                                                                   capsys):
+    work = tmp_path / "w"
+    assert cli.main(train_argv(words_file, "--steps", "40", "--eval-every", "20",
+                               "--work-dir", str(work))) == 0
+    best, last = checkpoint.load(work / "best.pt"), checkpoint.load(work / "last.pt")
+    assert last.meta["best_dev_loss"] == best.meta["dev_loss"] <= last.meta["dev_loss"]
+    # a resumed step at a rate that ruins the model must not be saved as the best
+    status, _, _ = run(capsys, *train_argv(words_file, "--steps", "41", "--lr", "30",
+                                           "--work-dir", str(work), "--resume",
+                                           str(work / "last.pt")))
+    assert status == 0
+    after = checkpoint.load(work / "best.pt")
+    assert after.meta["dev_loss"] <= best.meta["dev_loss"]
+    assert checkpoint.load(work / "last.pt").meta["best_dev_loss"] == after.meta["dev_loss"]
+
+
+# -----------------------------------------------------------------------------
+# 2. what training may replace, and what it writes
+
+
+def test_out_never_replaces_what_is_not_a_checkpoint(words_file, tmp_path, capsys):
+    before = words_file.read_bytes()
+    one_line(*run(capsys, *train_argv(words_file, "--steps", "2", "--out",
+                                      str(words_file)))[::2], "not a makemore checkpoint")
+    assert words_file.read_bytes() == before
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine\n")
+    one_line(*run(capsys, *train_argv(words_file, "--steps", "2", "--out", str(notes)))[::2],
+             "not a makemore checkpoint")
+    assert notes.read_text() == "mine\n"
+    # a checkpoint of ours may be replaced
+    out = tmp_path / "m.pt"
+    assert cli.main(train_argv(words_file, "--steps", "2", "--out", str(out))) == 0
+    assert cli.main(train_argv(words_file, "--steps", "3", "--out", str(out))) == 0
+    assert checkpoint.load(out).meta["steps"] == 3
+
+
+def test_outputs_that_cannot_be_written_are_refused_before_training(words_file, tmp_path,
+                                                                     capsys):
+    (tmp_path / "w" / "last.pt").mkdir(parents=True)
+    one_line(*run(capsys, *train_argv(words_file, "--work-dir", str(tmp_path / "w")))[::2],
+             "last.pt", "folder")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    one_line(*run(capsys, *train_argv(words_file, "--out", str(blocker / "m.pt")))[::2],
+             "is a file, not a folder")
+    one_line(*run(capsys, *train_argv(words_file, "--work-dir", str(blocker)))[::2],
+             "is a file")
+
+
+# -----------------------------------------------------------------------------
+# 3. a run that diverges is no checkpoint
+
+
+@pytest.mark.parametrize("model, lr", [("bigram", "1e6"), ("mlp", "1e30"), ("gru", "1e3")])
+def test_a_diverged_run_writes_nothing_and_says_so(model, lr, words_file, tmp_path, capsys):
+    out = tmp_path / "m.pt"
+    status, _, err = run(capsys, *train_argv(words_file, "--model", model, "--lr", lr,
+                                             "--steps", "60", "--out", str(out)))
+    one_line(status, err, "diverged", "--lr")
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["words.txt"]  # no temporary file either
+
+
+def test_loading_refuses_weights_that_are_not_finite(words_file, tmp_path):
+    out = tmp_path / "m.pt"
+    assert cli.main(train_argv(words_file, "--steps", "2", "--out", str(out))) == 0
+    payload = torch.load(out, weights_only=True)
+    payload["state"]["0.weight"][0, 0] = float("nan")
+    torch.save(payload, out)
+    with pytest.raises(checkpoint.CheckpointError, match="not finite"):
+        checkpoint.load(out)
+    plan = zoo.plan(["ab", "ba", "abba"] * 5, "bigram")  # and none is ever written
+    plan.model.W.data[0, 0] = float("inf")
+    with pytest.raises(ValueError, match="not finite"):
+        checkpoint.save(tmp_path / "x.pt", "bigram", {"vocab_size": 3}, plan.vocab, plan.model)
+    assert not (tmp_path / "x.pt").exists()
+
+
+# -----------------------------------------------------------------------------
+# 4. long words, and evaluation that does not grow with the split
+
+
+def test_a_word_too_long_for_the_sequence_models_is_refused(tmp_path, toy_words, capsys):
+    path = tmp_path / "long.txt"
+    path.write_text("\n".join(toy_words * 30 + ["a" * 10_000]) + "\n")
+    for model in ("transformer", "rnn"):
+        t0 = time.perf_counter()
+        one_line(*run(capsys, "train", "--data", str(path), "--model", model, "--steps",
+                      "5", "--quiet")[::2], "10000 characters", str(zoo.MAX_WORD))
+        assert time.perf_counter() - t0 < 5
+    # a window model reads a long word as one example per character
+    assert cli.main(["train", "--data", str(path), "--steps", "3", "--quiet", "--out",
+                     str(tmp_path / "m.pt")]) == 0
+
+
+def test_a_split_is_scored_a_slice_at_a_time_with_the_same_loss(toy_words, monkeypatch):
+    for name in ("mlp", "transformer"):
+        plan = zoo.plan(toy_words * 4, name, seed=1)
+        whole = split_loss(plan.model, plan.X, plan.Y)
+        monkeypatch.setattr("makemore.training.EVAL_POSITIONS", 7)  # slices of a few rows
+        assert split_loss(plan.model, plan.X, plan.Y) == pytest.approx(whole, rel=1e-6)
+        monkeypatch.undo()
+
+
+# -----------------------------------------------------------------------------
+# 5. resuming is the run it continues, on the data it started with
+
+
+@pytest.mark.parametrize("model", list(TINY))
+def test_an_interrupted_run_resumed_ends_bit_identical(model, words_file, tmp_path, capsys,
+                                                       monkeypatch):
+    base = train_argv(words_file, "--model", model, *TINY[model], "--steps", "16")
+    assert cli.main([*base, "--out", str(tmp_path / "straight.pt")]) == 0
+    real = cli.train
+
+    def interrupted(*args, callback=None, **kw):
+        def stop(step, lr, loss):
+            callback(step, lr, loss)
+            if step + 1 == 8:
+                raise KeyboardInterrupt
+        return real(*args, callback=stop, **kw)
+
+    with monkeypatch.context() as m:
+        m.setattr(cli, "train", interrupted)
+        assert cli.main([*base, "--work-dir", str(tmp_path / "w"), "--eval-every", "4"]) == 130
+    assert checkpoint.load(tmp_path / "w" / "last.pt").meta["steps"] == 8
+    resumed = train_argv(words_file, "--steps", "16", "--resume",
+                         str(tmp_path / "w" / "last.pt"), "--out", str(tmp_path / "r.pt"))
+    assert cli.main(resumed) == 0
+    a, b = checkpoint.load(tmp_path / "straight.pt"), checkpoint.load(tmp_path / "r.pt")
+    sa, sb = checkpoint.model_state(a.model), checkpoint.model_state(b.model)
+    assert all(torch.equal(sa[k], sb[k]) for k in sa), model
+    capsys.readouterr()
+
+
+def test_resume_refuses_other_data_and_another_minibatch_stream(words_file, tmp_path,
+                                                                capsys):
+    first = tmp_path / "m.pt"
+    assert cli.main(train_argv(words_file, "--model", "gru", *TINY["gru"], "--steps", "4",
+                               "--out", str(first))) == 0
+    same_letters = tmp_path / "shuffled.txt"
+    same_letters.write_text("\n".join(reversed(words_file.read_text().split())) + "\n")
+    resume = ["train", "--quiet", "--steps", "8", "--resume", str(first), "--out",
+              str(tmp_path / "r.pt")]
+    cases = [([], "another word list"),  # names.txt, by default
+             (["--data", str(same_letters)], "another word list"),
+             (["--data", str(words_file), "--seed", "7"], "--seed 7"),
+             (["--data", str(words_file), "--batch-size", "5"], "--batch-size 5")]
+    for extra, phrase in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # names.txt may be the census fallback here
+            one_line(*run(capsys, *resume, *extra)[::2], phrase)
+    assert not (tmp_path / "r.pt").exists()
+
+
+# -----------------------------------------------------------------------------
+# 6. every option has a bound
+
+
+@pytest.mark.parametrize("extra, phrase", [
+    (["--steps", "100000000000"], "--steps"),
+    (["--model", "mlp", "--n-hidden", "1000000000"], "--n-hidden"),
+    (["--batch-size", "100000000000"], "--batch-size"),
+    (["--block-size", "100000000"], "--block-size"),
+    (["--model", "mlp", "--n-hidden", "16000", "--n-embd", "4000", "--block-size", "200"],
+     "parameters"),
+    (["--model", "transformer", "--n-layer", "64", "--n-embd", "4096"], "parameters"),
+    (["--eval-every", "0"], "--eval-every"),
+])
+def test_sizes_that_cannot_be_allocated_are_refused(extra, phrase, words_file, capsys):
+    t0 = time.perf_counter()
+    one_line(*run(capsys, *train_argv(words_file, *extra))[::2], phrase)
+    assert time.perf_counter() - t0 < 5
+
+
+# -----------------------------------------------------------------------------
+# 7, 8. streamed samples, closed pipes and SIGTERM
+
+
+def _cli(*argv: str, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "makemore", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_samples_come_in_batches_and_a_closed_pipe_ends_quietly(words_file, tmp_path, capsys):
+    out = tmp_path / "m.pt"
+    assert cli.main(train_argv(words_file, "--model", "bigram", "--steps", "5", "--out",
+                               str(out))) == 0
+    capsys.readouterr()
+    many = run(capsys, "sample", "--checkpoint", str(out), "-n", "2500")[1].splitlines()
+    few = run(capsys, "sample", "--checkpoint", str(out), "-n", "1000")[1].splitlines()
+    assert len(many) == 2500 and many[:1000] == few
+    proc = subprocess.run(f"{sys.executable} -m makemore sample --checkpoint {out} "
+                          "-n 100000000 | head -n 3", shell=True, capture_output=True,
+                          text=True, timeout=60)
+    assert len(proc.stdout.splitlines()) == 3 and proc.stderr == ""
+
+
+def test_sigterm_ends_a_run_with_one_line_and_no_temporary_file(words_file, tmp_path):
+    work = tmp_path / "w"
+    proc = _cli("train", "--data", str(words_file), "--model", "gru", *TINY["gru"],
+                "--steps", "100000", "--eval-every", "5", "--work-dir", str(work), "--quiet")
+    deadline = time.time() + 60
+    while not (work / "last.pt").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert err.splitlines() == ["makemore: terminated; no checkpoint was left half-written"]
+    kept = {p.name for p in work.iterdir()}  # no temporary file, no lock left behind
+    assert "last.pt" in kept and kept <= {"best.pt", "last.pt"}
+    for name in kept:
+        checkpoint.load(work / name)  # whole
+
+
+# -----------------------------------------------------------------------------
+# 9. the bigram's default rate on a small alphabet
+
+
+@pytest.mark.parametrize("alphabet", ["a", "acgt"])
+def test_the_bigram_learns_on_a_small_alphabet(alphabet, tmp_path, capsys):
+    g = torch.Generator().manual_seed(0)
+    words = ["".join(alphabet[i] for i in torch.randint(0, len(alphabet), (n,), generator=g))
+             for n in torch.randint(1, 9, (300,), generator=g).tolist()]
+    path = tmp_path / "w.txt"
+    path.write_text("\n".join(words) + "\n")
+    out = tmp_path / "m.pt"
+    assert cli.main(["train", "--data", str(path), "--model", "bigram", "--quiet", "--out",
+                     str(out)]) == 0
+    ckpt = checkpoint.load(out)
+    xs, ys = bigram_pairs(split_words(words)[0], ckpt.vocab)  # the pairs it trained on
+    optimum = nll(counting_probs(count_matrix(xs, ys, len(ckpt.vocab)), 0.0), xs, ys)
+    assert optimum < math.log(len(ckpt.vocab))  # the data has something to learn
+    assert ckpt.meta["train_loss"] < optimum + 0.01  # and the rate is small enough to learn it
+
+
+# -----------------------------------------------------------------------------
+# 10. no control character reaches the terminal
+
+
+@pytest.mark.parametrize("text, phrase", [
+    ("emma\nbo\x1b[31mb\n", "'\\x1b'"),
+    ("emma\nbo\u0085b\n", "'\\x85'"),
+    ("emma\nbo\u2028b\n", "'\\u2028'"),
+    ("emma\nbo\x07\n", "'\\x07'"),
+])
+def test_words_with_control_characters_are_refused(text, phrase, tmp_path):
+    path = tmp_path / "w.txt"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(data.DataError, match="line 2") as err:
+        data.read_words(path)
+    assert phrase in str(err.value)
+
+
+def test_a_byte_order_mark_is_not_a_character(tmp_path):
+    path = tmp_path / "w.txt"
+    path.write_bytes("\ufeffemma\r\nbo\r\n".encode())
+    assert data.read_words(path) == ["emma", "bo"]
+
+
+def test_a_checkpoint_whose_vocabulary_holds_escapes_is_refused(words_file, tmp_path):
+    out = tmp_path / "m.pt"
+    assert cli.main(train_argv(words_file, "--model", "bigram", "--steps", "2", "--out",
+                               str(out))) == 0
+    payload = torch.load(out, weights_only=True)
+    payload["vocab"][1] = "\x1b"
+    torch.save(payload, out)
+    with pytest.raises(checkpoint.CheckpointError, match="printable"):
+        checkpoint.load(out)
+
+
+# -----------------------------------------------------------------------------
+# 11. one run per work folder
+
+
+def test_a_second_run_in_the_same_work_dir_is_refused(words_file, tmp_path, capsys):
+    work = tmp_path / "w"
+    work.mkdir()
+    with open(work / ".lock", "a+") as held:  # another run holds the folder
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        one_line(*run(capsys, *train_argv(words_file, "--steps", "2", "--work-dir",
+                                          str(work)))[::2], "another training run")
+    assert cli.main(train_argv(words_file, "--steps", "2", "--work-dir", str(work))) == 0
+    assert sorted(p.name for p in work.iterdir()) == ["best.pt", "last.pt"]
+
+
+# -----------------------------------------------------------------------------
+# 12. the benchmarks measure against names.txt only
+
+
+def test_a_names_yardstick_refuses_other_data(monkeypatch):
+    def offline(quiet=True):
+        raise OSError("no network")
+
+    monkeypatch.setattr(data, "fetch_names", offline)
+    with pytest.raises(data.DataError, match="no verified names.txt"):
+        data.load_corpus(require_names=True)
+
+
+# -----------------------------------------------------------------------------
+# generated word lists and options
+
+
+ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs",))
+WORD_LISTS = st.lists(st.text(alphabet=ALPHABET, min_size=0, max_size=12), min_size=0,
+                      max_size=40).map(lambda ws: "\n".join(ws))
+OPTIONS = st.fixed_dictionaries({
+    "--model": st.sampled_from(list(KINDS)),
+    "--steps": st.integers(-2, 4),
+    "--lr": st.sampled_from(["1e-3", "0.5", "1e3", "1e30", "nan", "-1", "x"]),
+    "--batch-size": st.sampled_from([None, "0", "1", "2", "7"]),
+    "--seed": st.sampled_from([None, "0", "-1", str(2**63)]),
+})
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                 HealthCheck.too_slow])
+@given(text=WORD_LISTS, options=OPTIONS, temperature=st.sampled_from(["1", "0.01", "0"]))
+def test_train_and_sample_never_trace_back(text, options, temperature, tmp_path, capsys):
+    path = tmp_path / "gen.txt"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "gen.pt"
+    out.unlink(missing_ok=True)
+    argv = ["train", "--data", str(path), "--quiet", "--out", str(out)]
+    for flag, value in options.items():
+        if value is not None:
+            argv += [flag, str(value)]
+    model = options["--model"]
+    if model not in ("bigram",):
+        argv += TINY.get(model, [])[:4]
+    try:
+        status = cli.main(argv)
+    except SystemExit as err:  # argparse's --help/--version paths only
+        status = err.code
+    _, err = capsys.readouterr()
+    assert status in (0, 2), err
+    if status == 2:
+        assert len(err.splitlines()) == 1 and not out.exists(), err
+        return
+    ckpt = checkpoint.load(out)  # whole, finite, ours
+    assert all(torch.isfinite(t).all() for t in checkpoint.model_state(ckpt.model).values())
+    status, printed, err = run(capsys, "sample", "--checkpoint", str(out), "-n", "5",
+                               "--temperature", temperature)
+    if temperature == "0":
+        assert status == 2
+        return
+    assert status == 0 and err == "", err
+    assert all(c.isprintable() for c in printed.replace("\n", ""))
