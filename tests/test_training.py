@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import time
 import warnings
 
 import pytest
@@ -18,6 +19,7 @@ from makemore.lecture import SEED
 from makemore.mlp import MLP, DeepConfig, MLPConfig, deep_mlp
 from makemore.training import (
     AutogradStep,
+    Clock,
     Constant,
     Shifted,
     StepDecay,
@@ -346,3 +348,23 @@ def test_shifted_schedule_continues_where_the_first_segment_stopped():
     rest = Shifted(whole, 4)
     assert [rest.lr_at(s) for s in range(6)] == [whole.lr_at(4 + s) for s in range(6)]
     assert [WarmupLinear(1.0, 3, 10).lr_at(s) for s in (0, 2, 3, 10)] == [1 / 3, 1.0, 1.0, 0.0]
+
+
+def test_the_clock_counts_training_and_leaves_the_callbacks_out(toy_data):
+    """A callback that burns CPU (an evaluation, say) is not charged to the run's budget."""
+    X, Y = toy_data
+
+    def busy(step, lr, loss):
+        end = time.process_time() + 0.02
+        while time.process_time() < end:
+            pass
+
+    cfg = TrainConfig(steps=10, batch_size=8)
+    quiet, looked_at = Clock(), Clock()
+    t0 = time.process_time()
+    train(_model(VARIANTS["part3"]), X, Y, cfg, clock=quiet)
+    train(_model(VARIANTS["part3"]), X, Y, cfg, callback=busy, clock=looked_at)
+    total = time.process_time() - t0
+    assert quiet.steps == looked_at.steps == 10
+    assert total > 0.2 > 10 * looked_at.seconds  # 0.2 s went to the callbacks
+    assert looked_at.seconds < 5 * quiet.seconds + 0.01

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from makemore.training import Model, StepCallback, TrainConfig, train
+from makemore.training import Clock, Model, StepCallback, TrainConfig, train
 
 # -----------------------------------------------------------------------------
 
@@ -27,8 +27,8 @@ class Run:
     name: str
     model: Model  # the trained model (a copy, when trained in a worker process)
     losses: torch.Tensor  # (steps,) minibatch losses
-    seconds: float  # wall-clock time of the training loop alone
-    cpu_seconds: float = 0.0  # CPU time of the training loop (the run's process, one thread)
+    seconds: float  # wall-clock time of the training loop, callbacks included
+    cpu_seconds: float = 0.0  # CPU time of the training itself, callbacks left out (Clock)
     callback: StepCallback | None = None  # the job's callback after the run (what it noted)
 
 
@@ -50,10 +50,9 @@ class Job:
 def _train_one(name: str, model: Model, X: torch.Tensor, Y: torch.Tensor,
                cfg: TrainConfig, callback: StepCallback | None = None) -> Run:
     torch.set_num_threads(1)  # one core per run: tiny ops run fastest on one thread
-    t0, c0 = time.perf_counter(), time.process_time()
-    losses = train(model, X, Y, cfg, callback)
-    return Run(name, model, losses, time.perf_counter() - t0, time.process_time() - c0,
-               callback)
+    t0, clock = time.perf_counter(), Clock()
+    losses = train(model, X, Y, cfg, callback, clock=clock)
+    return Run(name, model, losses, time.perf_counter() - t0, clock.seconds, callback)
 
 
 def run_jobs(jobs: list[Job], workers: int = 2, context: str = "spawn") -> dict[str, Run]:

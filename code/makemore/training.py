@@ -441,6 +441,18 @@ class _AdamW:
 
 
 @dataclass
+class Clock:
+    """What a run's budget counts: the CPU seconds of its training (minibatches, forward,
+    backward, update) and its steps, over one or more calls of `train`. The callbacks'
+    time (evaluation, recording, logging) is left out, so runs that are looked at more often
+    are not charged for it. CPU time, not wall time: another process busy on the same machine
+    slows it much less (see `LossTrace`)."""
+
+    seconds: float = 0.0
+    steps: int = 0
+
+
+@dataclass
 class TrainState:
     """What a run holds besides its weights, to continue exactly where it stopped: the
     optimizer's state (AdamW's running averages; plain SGD has none) and the stream the
@@ -476,10 +488,12 @@ def train(
     cfg: TrainConfig,
     callback: StepCallback | None = None,
     state: TrainState | None = None,
+    clock: Clock | None = None,
 ) -> torch.Tensor:
     """Train `model` in place; return the (steps,) CPU tensor of minibatch losses, each taken
     before its update. The model is in training mode during and in eval mode after. `state`
-    (optional) is where the run starts from and what it keeps besides the weights."""
+    (optional) is where the run starts from and what it keeps besides the weights; `clock`
+    (optional) counts the CPU seconds of the training itself, the callbacks left out."""
     if cfg.optimizer not in ("sgd", "adamw"):
         raise ValueError(f"optimizer must be 'sgd' or 'adamw', not {cfg.optimizer!r}")
     device = resolve_device(cfg.device, X.device)
@@ -496,6 +510,7 @@ def train(
         state.attach(update, path)
     losses = torch.empty(cfg.steps, device=device)
     model.train()
+    began, in_callbacks = time.process_time(), 0.0
     with nullcontext() if path.grad_enabled else torch.no_grad():
         for start, Xc, Yc in _chunks(X, Y, cfg):
             chunk_losses = []
@@ -507,8 +522,13 @@ def train(
                 update(lr)
                 chunk_losses.append(loss)
                 if callback is not None:
+                    called = time.process_time()
                     callback(start + j, lr, loss)
+                    in_callbacks += time.process_time() - called
             losses[start:start + len(chunk_losses)] = torch.stack(chunk_losses)
+    if clock is not None:
+        clock.seconds += time.process_time() - began - in_callbacks
+        clock.steps += cfg.steps
     model.eval()
     return losses.cpu()
 
