@@ -3,6 +3,7 @@ same intervals (statistics + scipy.stats.t, Welch-Satterthwaite by hand), and it
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 
@@ -126,6 +127,7 @@ def glued(monkeypatch):
 def test_a_claim_glues_its_verdict_and_is_kept(glued):
     v = compare_paired(A, B, "MLP", "bigram")
     assert claim("mlp_vs_bigram", v, "ahead", page="02_mlp") is v
+    whole = glued.pop("claim.mlp_vs_bigram")  # the claim once more, for the claims page
     assert glued == {
         "mlp_vs_bigram": (v.text(), False),
         "mlp_vs_bigram.diff": (v.diff, False),
@@ -135,6 +137,7 @@ def test_a_claim_glues_its_verdict_and_is_kept(glued):
     }
     assert [type(glued[k][0]) for k in sorted(glued)] == [str, float, float, float, int]
     (row,) = compare.claims_table()
+    assert json.loads(whole[0]) == row
     assert row["key"] == "mlp_vs_bigram" and row["page"] == "02_mlp"
     assert (row["a_name"], row["b_name"], row["word"], row["expect"]) == (
         "MLP", "bigram", "ahead", ["ahead"])

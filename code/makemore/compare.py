@@ -31,6 +31,7 @@ Analysis", the variance-reduction chapter. scipy.stats.t, scipy.stats.ttest_ind.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -41,6 +42,7 @@ from scipy import stats as scipy_stats
 from makemore.publish import table
 from makemore.stats import mean_std
 
+CLAIM = "claim."  # a claim is glued whole, as JSON, under this prefix + its key
 LEVEL = 0.95  # the confidence of every interval the book draws
 WORDS = ("ahead", "behind", "tie")  # a against b: lower loss, higher loss, inside the noise
 MINUS = "\u2212"  # the typographic minus, in every text a verdict renders
@@ -212,6 +214,9 @@ def claim(key: str, verdict: Verdict, expect: str | Iterable[str], page: str | N
     CLAIMS[key] = Claim(key, verdict.a_name, verdict.b_name, verdict.word, expected,
                         float(verdict.diff), float(verdict.low), float(verdict.high),
                         int(verdict.n), verdict.paired, verdict.text(), page)
+    # the whole claim once more, for the book's page of every claim (read back from this
+    # page's executed notebook, as the results page reads the records)
+    glue(f"{CLAIM}{key}", json.dumps(claims_table([CLAIMS[key]])[0]), display=False)
     return verdict
 
 
