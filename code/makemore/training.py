@@ -292,7 +292,8 @@ def training_step(model: Model, cfg: TrainConfig) -> Step:
     backend allows it), else autograd."""
     if cfg.backend not in ("auto", "autograd"):
         raise ValueError(f"backend must be 'auto' or 'autograd', not {cfg.backend!r}")
-    fast = getattr(model, "fast_path", None)
+    # manual_step: the hook's new name (fast_path, its old one, until every model has it)
+    fast = getattr(model, "manual_step", None) or getattr(model, "fast_path", None)
     if cfg.backend == "auto" and fast is not None:
         step = fast(cfg)
         if step is not None:
