@@ -25,7 +25,8 @@ LAYERS = [
     {"lecture", "files", "stats"},  # facts, the atomic write, spreads: no package imports
     {"data"},
     {"bigram", "ngram", "layers", "mlp", "sampling", "sequences", "transformer", "recurrent",
-     "wavenet"},  # models (and the from-scratch layers with their hand-written backward)
+     "wavenet", "transformer_manual"},  # models (and the layers and the Transformer's pieces
+    #                                     with their hand-written backward)
     {"training"},
     {"diagnostics", "parallel"},
     {"figures", "publish", "results"},

@@ -39,6 +39,7 @@ import torch.nn.functional as F
 
 from makemore.lecture import MAKEMORE_TRANSFORMER
 from makemore.sequences import SequenceStep
+from makemore.transformer_manual import TransformerStep
 
 # -----------------------------------------------------------------------------
 # configuration
@@ -352,6 +353,18 @@ class Transformer(nn.Module):
         word, dropout from a stream seeded with cfg.seed (see SequenceStep); None (the loop's
         plain autograd step) for a recipe with an l2 penalty, which SequenceStep does not add."""
         return SequenceStep(self, cfg.seed) if not cfg.l2 else None
+
+    def manual_step(self, cfg) -> TransformerStep | SequenceStep | None:
+        """How `makemore.training.train` steps this model: on its hand-written backward
+        (`makemore.transformer_manual`), each minibatch cut to its longest word, dropout masks
+        from a generator seeded with cfg.seed. While a forward hook watches a module, the
+        autograd SequenceStep (the hook needs the module's forward); None (the loop's plain
+        autograd step) for a recipe with an l2 penalty, which neither step adds."""
+        if cfg.l2:
+            return None
+        if any(m._forward_hooks or m._forward_pre_hooks for m in self.modules()):
+            return SequenceStep(self, cfg.seed)
+        return TransformerStep(self, cfg.seed)
 
     def embed(self, idx: torch.Tensor) -> torch.Tensor:
         """(B, T) indices -> (B, T, C): token embeddings plus position embeddings."""
