@@ -12,6 +12,7 @@ from torch import nn
 
 from makemore.data import Vocab, context_windows
 from makemore.recurrent import RNN, BoW, ModelConfig
+from makemore.recurrent_manual import RecurrentStep
 from makemore.sequences import (
     IGNORE,
     SequenceStep,
@@ -141,12 +142,12 @@ def test_split_loss_equals_the_context_window_loss(toy_words):
 
 
 @pytest.mark.parametrize("kind", ["transformer", "rnn", "bow"])
-def test_sequence_models_train_on_the_sequence_step(kind):
+def test_sequence_models_train_on_their_steps(kind):
     V, T = 11, 9
     small = ModelConfig(vocab_size=V, block_size=T, n_embd=8, n_embd2=8)
     model = {"transformer": lambda: _tiny_transformer(V, T), "rnn": lambda: RNN(small),
              "bow": lambda: BoW(small)}[kind]()
-    expected = TransformerStep if kind == "transformer" else SequenceStep  # its manual_step
+    expected = {"transformer": TransformerStep, "rnn": RecurrentStep, "bow": SequenceStep}[kind]
     assert isinstance(training_step(model, TrainConfig(optimizer="adamw")), expected)
     assert isinstance(training_step(model, TrainConfig(backend="autograd")), AutogradStep)
     assert isinstance(training_step(model, TrainConfig(l2=0.1)), AutogradStep)

@@ -25,8 +25,8 @@ LAYERS = [
     {"lecture", "files", "stats"},  # facts, the atomic write, spreads: no package imports
     {"data"},
     {"bigram", "ngram", "layers", "mlp", "sampling", "sequences", "transformer", "recurrent",
-     "wavenet", "transformer_manual"},  # models (and the layers and the Transformer's pieces
-    #                                     with their hand-written backward)
+     "wavenet", "transformer_manual", "recurrent_manual"},  # models (and the layers, the
+    #     Transformer's pieces and the recurrent cells with their hand-written backward)
     {"training"},
     {"diagnostics", "parallel"},
     {"figures", "publish", "results"},

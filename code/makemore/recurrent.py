@@ -13,9 +13,12 @@ Two other ways to let a prediction depend on the whole prefix of a word, not on 
   the scores frozen at zero: the Transformer (makemore.transformer) learns those weights.
 
 All three map (B, T) character indices to (B, T, vocab) logits, causally, as the Transformer, so
-one training step (makemore.sequences.SequenceStep), one loss (makemore.training.split_loss)
-and one sampler serve them all. Sizes are makemore.py's: n_embd 64 for the embeddings, n_embd2
-64 for the hidden state (or the BoW's MLP).
+one loss (makemore.training.split_loss) and one sampler serve them all. The BoW trains on the
+autograd step of the sequence models (makemore.sequences.SequenceStep); the RNN and the GRU on
+backpropagation through time written by hand (makemore.recurrent_manual, the same steps,
+several times cheaper: a recurrence is a long chain of tiny operations, where autograd's
+bookkeeping costs more than the arithmetic). Sizes are makemore.py's: n_embd 64 for the
+embeddings, n_embd2 64 for the hidden state (or the BoW's MLP).
 
 References:
 - Elman, "Finding Structure in Time", 1990 (the simple recurrent network).
@@ -33,6 +36,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from makemore.lecture import MAKEMORE_MODEL
+from makemore.recurrent_manual import RecurrentStep
 from makemore.sequences import SequenceStep
 from makemore.transformer import causal_mask, seeded
 
@@ -123,10 +127,17 @@ class RNN(nn.Module):
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def fast_path(self, cfg) -> SequenceStep | None:
-        """How `makemore.training.train` steps this model: padding trimmed (see SequenceStep);
-        None (the loop's plain autograd step) for a recipe with an l2 penalty."""
-        return SequenceStep(self, cfg.seed) if not cfg.l2 else None
+    def manual_step(self, cfg) -> RecurrentStep | SequenceStep | None:
+        """How `makemore.training.train` steps this model: backpropagation through time
+        written by hand (`makemore.recurrent_manual`), each minibatch cut to its longest word.
+        While a forward hook watches a module, the autograd SequenceStep (the hook needs the
+        module's forward); None (the loop's plain autograd step) for a recipe with an l2
+        penalty, which neither step adds."""
+        if cfg.l2:
+            return None
+        if any(m._forward_hooks or m._forward_pre_hooks for m in self.modules()):
+            return SequenceStep(self, cfg.seed)
+        return RecurrentStep(self)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         B, T = idx.shape
