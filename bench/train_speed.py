@@ -33,7 +33,9 @@ against a plain autograd step written the way makemore.py trains (the whole padd
 `loss.backward()`, torch's AdamW with makemore.py's settings and its default implementation,
 batch 32), the package's loop being `train` with the same settings: each minibatch trimmed to
 its longest word, the hand-written backward of `makemore.transformer_manual` (which also leaves
-out the padding after each word), the loop's fused AdamW. The loss check runs 1,000 steps of
+out the padding after each word), the loop's fused AdamW. makemore.py's RNN and GRU (`rnn`,
+`gru`: 64-wide embeddings and hidden state) are timed in the same way, the package's step being
+`makemore.recurrent_manual`'s backpropagation through time. The loss check runs 1,000 steps of
 each in float64 without dropout (the losses must agree to 1e-4, or the script stops); the
 timing uses CPU time (`time.process_time`, which other processes on the machine slow less than
 the wall clock), and the headline model keeps its dropout. It also prints the headline step's
@@ -44,7 +46,7 @@ same run (512 x 512 matmuls).
 
 Usage: python bench/train_speed.py [--steps 10000] [--deep-steps 10000] [--time-steps 2000]
                                    [--repeats 7] [--models mlp,bn,deep,transformer,
-                                   transformer-headline] [--tf-check-steps 1000]
+                                   transformer-headline,rnn,gru] [--tf-check-steps 1000]
                                    [--tf-time-steps 200] [--no-scaling] [--device cpu]
 """
 
@@ -65,6 +67,7 @@ from makemore.data import load_corpus, make_splits, split_words
 from makemore.figures import new_figure, styled
 from makemore.layers import DeepConfig, deep_mlp
 from makemore.mlp import MLP, MLPConfig
+from makemore.recurrent import RNN, ModelConfig
 from makemore.sequences import IGNORE, padded_words, trim_padding
 from makemore.training import (
     TrainConfig,
@@ -311,21 +314,27 @@ def compare(name: str, X, Y, cfg: TrainConfig, time_steps: int, repeats: int, de
 
 
 # -----------------------------------------------------------------------------
-# the Transformer: the package's loop against makemore.py's step
+# makemore.py's sequence models: the package's loop against makemore.py's step
 
-TRANSFORMERS = {"transformer": dict(lecture.MAKEMORE_TRANSFORMER), "transformer-headline":
-                dict(BOOK_MODEL)}
+SEQUENCE_MODELS = {"transformer": dict(lecture.MAKEMORE_TRANSFORMER),
+                   "transformer-headline": dict(BOOK_MODEL),
+                   "rnn": dict(lecture.MAKEMORE_MODEL), "gru": dict(lecture.MAKEMORE_MODEL)}
 
 
-def transformer(name: str, block_size: int, device, dtype=torch.float32,
-                dropout: float | None = None) -> Transformer:
-    """A fresh model of that size, the same weights every time (what the CLI trains: fused)."""
-    sizes = TRANSFORMERS[name] | ({} if dropout is None else {"dropout": dropout})
+def sequence_model(name: str, block_size: int, device, dtype=torch.float32,
+                   dropout: float | None = None) -> Transformer | RNN:
+    """A fresh model of that size, the same weights every time (a Transformer as the CLI
+    trains it: fused; `dropout` replaces its dropout)."""
+    sizes = SEQUENCE_MODELS[name]
+    if name in ("rnn", "gru"):
+        model = RNN(ModelConfig(VOCAB, block_size, **sizes), name, seed=lecture.SEED)
+        return model.to(device=device, dtype=dtype)
+    sizes = sizes | ({} if dropout is None else {"dropout": dropout})
     config = TransformerConfig(vocab_size=VOCAB, block_size=block_size, fused=True, **sizes)
     return Transformer(config, seed=lecture.SEED).to(device=device, dtype=dtype)
 
 
-def makemore_py_loop(model: Transformer, X, Y, cfg: TrainConfig) -> torch.Tensor:
+def makemore_py_loop(model: Transformer | RNN, X, Y, cfg: TrainConfig) -> torch.Tensor:
     """makemore.py's training step: a minibatch of whole padded words (the same draws as the
     package's loop), the forward pass, the cross-entropy ignoring the -1 targets, zero_grad,
     backward, torch's AdamW (its default implementation on a CPU). The (steps,) losses."""
@@ -369,10 +378,10 @@ def mean_loss(model: Transformer, X, Y, chunk: int = 1024) -> float:
     return total / count
 
 
-def run_transformer(name: str, loop: str, X, Y, cfg: TrainConfig, device,
-                    dtype=torch.float32, dropout: float | None = None):
+def run_sequence_model(name: str, loop: str, X, Y, cfg: TrainConfig, device,
+                       dtype=torch.float32, dropout: float | None = None):
     """One fresh model trained by one loop: (CPU seconds, (steps,) losses, trained model)."""
-    model = transformer(name, X.shape[1], device, dtype, dropout)
+    model = sequence_model(name, X.shape[1], device, dtype, dropout)
     t0 = time.process_time()
     losses = makemore_py_loop(model, X, Y, cfg) if loop == "makemore.py" else train(
         model, X, Y, cfg)
@@ -411,18 +420,18 @@ def matmul_peak(repeats: int = 5, n: int = 512, iters: int = 40) -> float:
     return statistics.median(rates)
 
 
-def compare_transformer(name: str, X, Y, check_steps: int, time_steps: int, repeats: int,
-                        device) -> tuple[float, float | None]:
+def compare_sequence_model(name: str, X, Y, check_steps: int, time_steps: int, repeats: int,
+                           device) -> tuple[float, float | None]:
     """Loss check in float64 without dropout, then `repeats` interleaved timing runs; returns
     the median ratio makemore.py / package of CPU time per step, and for the headline model
     its achieved GFLOP/s (None for the other)."""
     loops = ["makemore.py", "package"]
-    print(f"\n== {name} ({TRANSFORMERS[name]}): batch 32, {torch.get_num_threads()} "
+    print(f"\n== {name} ({SEQUENCE_MODELS[name]}): batch 32, {torch.get_num_threads()} "
           f"thread(s), device {device}, load average {load_average()}")
     print(f"  loss check, float64, no dropout: {check_steps:,} steps from the same initial "
           "weights and minibatches")
     cfg = makemore_py_config(check_steps)
-    runs = {loop: run_transformer(name, loop, X, Y, cfg, device, torch.float64, dropout=0.0)
+    runs = {loop: run_sequence_model(name, loop, X, Y, cfg, device, torch.float64, 0.0)
             for loop in loops}
     final = {}
     for loop, (seconds, losses, model) in runs.items():
@@ -442,7 +451,8 @@ def compare_transformer(name: str, X, Y, check_steps: int, time_steps: int, repe
     ratios = []
     for r in range(repeats):
         order = loops if r % 2 == 0 else loops[::-1]  # alternate who goes first
-        seconds = {loop: run_transformer(name, loop, X, Y, timing, device)[0] for loop in order}
+        seconds = {loop: run_sequence_model(name, loop, X, Y, timing, device)[0]
+                   for loop in order}
         for loop in loops:
             ms[loop].append(seconds[loop] / time_steps * 1e3)
         ratios.append(seconds["makemore.py"] / seconds["package"])
@@ -457,7 +467,7 @@ def compare_transformer(name: str, X, Y, check_steps: int, time_steps: int, repe
     if name != "transformer-headline":
         return ratio, None
     # the work the package's steps did on the minibatches they drew
-    config = transformer(name, X.shape[1], "cpu").config
+    config = sequence_model(name, X.shape[1], "cpu").config
     ix = minibatch_indices(X.shape[0], timing).to(X.device)
     flops = sum(package_step_flops(config, X[i], Y[i]) for i in ix)
     full = step_flops(config, timing.batch_size, X.shape[1], timing.batch_size * X.shape[1])
@@ -505,13 +515,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-steps", type=int, default=2_000,
                         help="steps per timing run (a quarter of this for the deep network)")
     parser.add_argument("--repeats", type=int, default=7, help="interleaved timing repeats")
-    parser.add_argument("--models", default="mlp,bn,deep,transformer,transformer-headline",
+    parser.add_argument("--models",
+                        default="mlp,bn,deep,transformer,transformer-headline,rnn,gru",
                         help="comma-separated subset of mlp, bn, deep, transformer, "
-                        "transformer-headline")
+                        "transformer-headline, rnn, gru")
     parser.add_argument("--tf-check-steps", type=int, default=1_000,
-                        help="steps of the Transformers' float64 loss check")
+                        help="steps of the sequence models' float64 loss check")
     parser.add_argument("--tf-time-steps", type=int, default=200,
-                        help="steps per timing run of the Transformers")
+                        help="steps per timing run of the sequence models")
     parser.add_argument("--scaling", action=argparse.BooleanOptionalAction, default=True,
                         help="also measure steps/s against batch size (MLP) and save a figure")
     parser.add_argument("--scaling-repeats", type=int, default=3,
@@ -530,15 +541,15 @@ def main(argv: list[str] | None = None) -> int:
 
     names = [m for m in args.models.split(",") if m]
     ratios, gflops = {}, None
-    if any(name in TRANSFORMERS for name in names):
+    if any(name in SEQUENCE_MODELS for name in names):
         words = load_corpus().words
         tr, _, _ = split_words(words)
         block_size = max(len(w) for w in words) + 1  # the longest name + 1, as makemore.py
         Xw, Yw = padded_words(tr, splits.vocab, block_size)
         Xw, Yw = Xw.to(device), Yw.to(device)
     for name in names:
-        if name in TRANSFORMERS:
-            ratios[name], g = compare_transformer(name, Xw, Yw, args.tf_check_steps,
+        if name in SEQUENCE_MODELS:
+            ratios[name], g = compare_sequence_model(name, Xw, Yw, args.tf_check_steps,
                                                   args.tf_time_steps, args.repeats, device)
             gflops = g if g is not None else gflops
             continue
