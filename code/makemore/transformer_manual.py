@@ -183,8 +183,9 @@ class ManualLinear(Piece):
 
 class ManualDropout(Piece):
     """An nn.Dropout on a tensor of `shape(B, T, N)`: y = x * m / (1 - p), the mask drawn from
-    `generator`. Off (y = x, dx = dy) in eval mode or with p = 0. Neither pass writes into
-    its input."""
+    `generator` (m = 1 where a uniform draw is at least p: with the pinned torch, uniform_ and
+    a comparison take half the time of bernoulli_). Off (y = x, dx = dy) in eval mode or with
+    p = 0. Neither pass writes into its input."""
 
     def __init__(self, dropout: nn.Dropout, generator: torch.Generator, shape, rows=True):
         super().__init__()
@@ -204,8 +205,8 @@ class ManualDropout(Piece):
         self.on = self.module.training and p > 0
         if not self.on:
             return x
-        mask = self.m["mask"]
-        mask.bernoulli_(1.0 - p, generator=self.generator).mul_(1.0 / (1.0 - p))
+        mask = self.m["mask"].uniform_(generator=self.generator)  # u ~ U[0, 1)
+        torch.ge(mask, p, out=mask).mul_(1.0 / (1.0 - p))  # kept where u >= p: 1 / (1 - p)
         return torch.mul(x, mask, out=self.m["y"])
 
     def bwd(self, dy: torch.Tensor) -> torch.Tensor:
