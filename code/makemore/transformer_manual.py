@@ -321,14 +321,15 @@ class ManualMLP(Piece):
 class ManualAttention(Piece):
     """A `transformer.CausalSelfAttention` on the kept rows: (N, C) -> (N, C).
 
-    The rows are the positions of a (B, T) minibatch that have a target (`rows`, indices into
-    its B * T positions). The rest, the padding after each word, is left out of every piece
-    that works on rows: for a causal model it changes nothing but the work, since a position
-    with a target attends only to positions before it, which have targets too. Attention puts
-    the kept rows back on the (B, T) grid: q, k and v of the padding positions hold finite
-    values that no kept position ever looks at (the causal mask gives them weight 0), and in
-    the backward pass they get a gradient of exactly 0 (`Scratch` zeroes memory when it
-    allocates it, and only finite values are ever written into it).
+    The rows are the positions of a (B, T) minibatch the step keeps (`rows`, indices into its
+    B * T positions, see `kept_rows`): each word's positions up to its last target. The rest,
+    the padding after each word, is left out of every piece that works on rows: for a causal
+    model it changes nothing but the work, since a kept position attends only to positions
+    before it, which are kept too. Attention puts the kept rows back on the (B, T) grid. There
+    q, k and v of the left-out positions hold stale but finite values (`Scratch` zeroes memory
+    when it allocates it, and only finite values are written into it), which no kept position
+    looks at (the causal mask gives them weight 0); their outputs are never read, and their
+    gradient is set to 0, so that nothing flows back from them.
     """
 
     def __init__(self, attn: nn.Module, generator: torch.Generator):
@@ -566,8 +567,8 @@ class TransformerStep:
     of `makemore.training`): what `makemore.sequences.SequenceStep` does, without autograd.
 
     `step(x, y)` cuts the minibatch to its longest word (`trim_padding`, as SequenceStep),
-    keeps the rows that have a target (the padding after each word is left out: see
-    `ManualAttention`), runs every piece's `fwd`, the cross-entropy, and every piece's `bwd` in
+    keeps each word's positions up to its last target (`kept_rows`: the padding after each word
+    is left out), runs every piece's `fwd`, the cross-entropy, and every piece's `bwd` in
     reverse, leaves each parameter's gradient in its `.grad`, and returns the loss as a 0-dim
     tensor. Dropout draws its masks from a generator of the step's own, seeded with `seed`
     (`cfg.seed` in the loop), so the same seed gives the same run; with dropout 0 the step
