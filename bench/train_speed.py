@@ -26,9 +26,28 @@ measures steps/s and examples/s against the batch size for the MLP (`--no-scalin
 saves a figure to bench/out/. Its last lines are `speedup <model> <ratio>`, one per model, for
 scripts.
 
+The Transformer of Chapter 6 (`transformer`: makemore.py's default size, 4 layers of 64 with 4
+heads; `transformer-headline`: the book's, `transformer.BOOK_MODEL`) is timed the same way
+against a plain autograd step written the way makemore.py trains (the whole padded width,
+`logits = model(x)`, `F.cross_entropy(..., ignore_index=-1)`, `zero_grad(set_to_none=True)`,
+`loss.backward()`, torch's AdamW with makemore.py's settings and its default implementation,
+batch 32), the package's loop being `train` with the same settings: each minibatch trimmed to
+its longest word, the hand-written backward of `makemore.transformer_manual` (which also leaves
+out the padding after each word), the loop's fused AdamW. makemore.py's RNN and GRU (`rnn`,
+`gru`: 64-wide embeddings and hidden state) are timed in the same way, the package's step being
+`makemore.recurrent_manual`'s backpropagation through time. The loss check runs 1,000 steps of
+each in float64 without dropout (the losses must agree to 1e-4, or the script stops); the
+timing uses CPU time (`time.process_time`, which other processes on the machine slow less than
+the wall clock), and the headline model keeps its dropout. It also prints the headline step's
+achieved GFLOP/s (the matmul FLOPs of forward and backward the package's steps computed, on
+each minibatch cut to its longest word and without the padding after each word, over the
+loop's CPU time) against this machine's single-thread float32 matmul peak, measured in the
+same run (512 x 512 matmuls).
+
 Usage: python bench/train_speed.py [--steps 10000] [--deep-steps 10000] [--time-steps 2000]
-                                   [--repeats 7] [--models mlp,bn,deep] [--no-scaling]
-                                   [--device cpu]
+                                   [--repeats 7] [--models mlp,bn,deep,transformer,
+                                   transformer-headline,rnn,gru] [--tf-check-steps 1000]
+                                   [--tf-time-steps 200] [--no-scaling] [--device cpu]
 """
 
 from __future__ import annotations
@@ -45,10 +64,22 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 
 from makemore import lecture
-from makemore.data import DataError, load_corpus, make_splits
+from makemore.data import DataError, load_corpus, make_splits, split_words
 from makemore.figures import new_figure, styled
 from makemore.mlp import MLP, DeepConfig, MLPConfig, deep_mlp
-from makemore.training import StepDecay, TrainConfig, resolve_device, split_loss, train
+from makemore.recurrent import RNN, RecurrentConfig
+from makemore.sequences import IGNORE, padded_words, trim_padding
+from makemore.training import (
+    StepDecay,
+    TrainConfig,
+    minibatch_indices,
+    resolve_device,
+    split_loss,
+    train,
+)
+from makemore.transformer import Transformer, TransformerConfig
+from makemore.transformer_manual import kept_rows
+from makemore.zoo import TRANSFORMER_BOOK as BOOK_MODEL
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -288,6 +319,171 @@ def compare(name: str, X, Y, cfg: TrainConfig, time_steps: int, repeats: int, de
 
 
 # -----------------------------------------------------------------------------
+# makemore.py's sequence models: the package's loop against makemore.py's step
+
+SEQUENCE_MODELS = {"transformer": dict(lecture.MAKEMORE_TRANSFORMER),
+                   "transformer-headline": dict(BOOK_MODEL),
+                   "rnn": dict(lecture.MAKEMORE_MODEL), "gru": dict(lecture.MAKEMORE_MODEL)}
+
+
+def sequence_model(name: str, block_size: int, device, dtype=torch.float32,
+                   dropout: float | None = None) -> Transformer | RNN:
+    """A fresh model of that size, the same weights every time (a Transformer as the CLI
+    trains it: fused; `dropout` replaces its dropout)."""
+    sizes = SEQUENCE_MODELS[name]
+    if name in ("rnn", "gru"):
+        model = RNN(RecurrentConfig(VOCAB, block_size, **sizes, seed=lecture.SEED), name)
+        return model.to(device=device, dtype=dtype)
+    sizes = sizes | ({} if dropout is None else {"dropout": dropout})
+    config = TransformerConfig(vocab_size=VOCAB, block_size=block_size, fused=True,
+                               seed=lecture.SEED, **sizes)
+    return Transformer(config).to(device=device, dtype=dtype)
+
+
+def makemore_py_loop(model: Transformer | RNN, X, Y, cfg: TrainConfig) -> torch.Tensor:
+    """makemore.py's training step: a minibatch of whole padded words (the same draws as the
+    package's loop), the forward pass, the cross-entropy ignoring the -1 targets, zero_grad,
+    backward, torch's AdamW (its default implementation on a CPU). The (steps,) losses."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas,
+                                  weight_decay=cfg.weight_decay)
+    g = torch.Generator().manual_seed(cfg.seed)
+    model.train()
+    losses = []
+    for _ in range(cfg.steps):
+        ix = torch.randint(0, X.shape[0], (cfg.batch_size,), generator=g).to(X.device)
+        x, y = X[ix], Y[ix]  # (B, T)
+        logits = model(x)  # (B, T, V)
+        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), y.view(-1), ignore_index=-1)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.detach())
+    model.eval()
+    return torch.stack(losses).cpu()
+
+
+def makemore_py_config(steps: int) -> TrainConfig:
+    """makemore.py's optimiser settings at a constant learning rate, for the package's loop."""
+    opt = lecture.MAKEMORE_OPTIM
+    return TrainConfig(steps=steps, batch_size=opt["batch_size"], optimizer="adamw",
+                       schedule=StepDecay(opt["lr"], steps, opt["lr"]),
+                       betas=opt["betas"], weight_decay=opt["weight_decay"])
+
+
+@torch.inference_mode()
+def mean_loss(model: Transformer, X, Y, chunk: int = 1024) -> float:
+    """The mean cross-entropy over every target of (X, Y), a chunk of words at a time."""
+    model.eval()
+    total, count = 0.0, 0
+    for i in range(0, X.shape[0], chunk):
+        logits = model(X[i:i + chunk])
+        y = Y[i:i + chunk].reshape(-1)
+        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y, ignore_index=IGNORE,
+                                 reduction="sum").item()
+        count += int((y != IGNORE).sum())
+    return total / count
+
+
+def run_sequence_model(name: str, loop: str, X, Y, cfg: TrainConfig, device,
+                       dtype=torch.float32, dropout: float | None = None):
+    """One fresh model trained by one loop: (CPU seconds, (steps,) losses, trained model)."""
+    model = sequence_model(name, X.shape[1], device, dtype, dropout)
+    t0 = time.process_time()
+    losses = makemore_py_loop(model, X, Y, cfg) if loop == "makemore.py" else train(
+        model, X, Y, cfg)
+    return time.process_time() - t0, losses, model
+
+
+def step_flops(config: TransformerConfig, B: int, T: int, N: int) -> int:
+    """The matmul FLOPs of one training step on a (B, T) minibatch of which N positions are
+    computed: the forward's 2 m n k per product (the four Linears of each Block and lm_head on
+    the N rows, q k^T and att v over all T x T pairs of the B words), times 3 for forward and
+    backward (each product's backward is two of its size)."""
+    C, L, V = config.n_embd, config.n_layer, config.vocab_size
+    per_layer = 2 * N * (3 * C * C + C * C + 4 * C * C + 4 * C * C) + 2 * 2 * B * T * T * C
+    return 3 * (L * per_layer + 2 * N * C * V)
+
+
+def package_step_flops(config: TransformerConfig, x: torch.Tensor, y: torch.Tensor) -> int:
+    """What the package's step computes on minibatch (x, y): cut to its longest word, the
+    padding after each word left out (`makemore.transformer_manual.kept_rows`)."""
+    x, y = trim_padding(x, y)
+    return step_flops(config, *x.shape, kept_rows(y).numel())
+
+
+def matmul_peak(repeats: int = 5, n: int = 512, iters: int = 40) -> float:
+    """This machine's float32 matmul speed (GFLOP/s of CPU time) on n x n matrices."""
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(n, n, generator=g), torch.randn(n, n, generator=g)
+    out = torch.empty(n, n)
+    torch.mm(a, b, out=out)
+    rates = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        for _ in range(iters):
+            torch.mm(a, b, out=out)
+        rates.append(2 * n**3 * iters / (time.process_time() - t0) / 1e9)
+    return statistics.median(rates)
+
+
+def compare_sequence_model(name: str, X, Y, check_steps: int, time_steps: int, repeats: int,
+                           device) -> tuple[float, float | None]:
+    """Loss check in float64 without dropout, then `repeats` interleaved timing runs; returns
+    the median ratio makemore.py / package of CPU time per step, and for the headline model
+    its achieved GFLOP/s (None for the other)."""
+    loops = ["makemore.py", "package"]
+    print(f"\n== {name} ({SEQUENCE_MODELS[name]}): batch 32, {torch.get_num_threads()} "
+          f"thread(s), device {device}, load average {load_average()}")
+    print(f"  loss check, float64, no dropout: {check_steps:,} steps from the same initial "
+          "weights and minibatches")
+    cfg = makemore_py_config(check_steps)
+    runs = {loop: run_sequence_model(name, loop, X, Y, cfg, device, torch.float64, 0.0)
+            for loop in loops}
+    final = {}
+    for loop, (seconds, losses, model) in runs.items():
+        final[loop] = mean_loss(model, X, Y)
+        print(f"    {loop:12s} first-step loss {losses[0].item():.4f}, training-set loss after "
+              f"{check_steps:,} steps {final[loop]:.8f}  ({seconds / check_steps * 1e3:.1f} "
+              "ms/step)")
+    step_gap = (runs["package"][1] - runs["makemore.py"][1]).abs().max().item()
+    gap = abs(final["package"] - final["makemore.py"])
+    print(f"    |package - makemore.py|: training-set loss {gap:.2e}, minibatch losses at most "
+          f"{step_gap:.2e} (the loop keeps them in float32)")
+    if gap > 1e-4 or step_gap > 1e-4:
+        raise SystemExit(f"{name}: the loops disagree in float64 ({gap:.2e}): a bug")
+
+    timing = makemore_py_config(time_steps)
+    ms: dict[str, list[float]] = {loop: [] for loop in loops}
+    ratios = []
+    for r in range(repeats):
+        order = loops if r % 2 == 0 else loops[::-1]  # alternate who goes first
+        seconds = {loop: run_sequence_model(name, loop, X, Y, timing, device)[0]
+                   for loop in order}
+        for loop in loops:
+            ms[loop].append(seconds[loop] / time_steps * 1e3)
+        ratios.append(seconds["makemore.py"] / seconds["package"])
+    print(f"  speed: {repeats} interleaved repeats of {time_steps:,} steps, CPU time per step "
+          "(median, then each)")
+    for loop in loops:
+        spread = ", ".join(f"{v:.2f}" for v in ms[loop])
+        print(f"    {loop:12s} {statistics.median(ms[loop]):7.2f} ms/step  ({spread})")
+    ratio = statistics.median(ratios)
+    print(f"    makemore.py / package  {ratio:.2f}x  (" + ", ".join(f"{x:.2f}" for x in ratios)
+          + ")")
+    if name != "transformer-headline":
+        return ratio, None
+    # the work the package's steps did on the minibatches they drew
+    config = sequence_model(name, X.shape[1], "cpu").config
+    ix = minibatch_indices(X.shape[0], timing).to(X.device)
+    flops = sum(package_step_flops(config, X[i], Y[i]) for i in ix)
+    full = step_flops(config, timing.batch_size, X.shape[1], timing.batch_size * X.shape[1])
+    gflops = flops / (statistics.median(ms["package"]) * 1e-3 * time_steps) / 1e9
+    print(f"  achieved: {flops / time_steps / 1e9:.3f} GFLOP per step on average (the padded "
+          f"width: {full / 1e9:.3f}), {gflops:.1f} GFLOP/s of CPU time")
+    return ratio, gflops
+
+
+# -----------------------------------------------------------------------------
 # scaling with the batch size
 
 
@@ -325,8 +521,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-steps", type=int, default=2_000,
                         help="steps per timing run (a quarter of this for the deep network)")
     parser.add_argument("--repeats", type=int, default=7, help="interleaved timing repeats")
-    parser.add_argument("--models", default="mlp,bn,deep",
-                        help="comma-separated subset of mlp, bn, deep")
+    parser.add_argument("--models",
+                        default="mlp,bn,deep,transformer,transformer-headline,rnn,gru",
+                        help="comma-separated subset of mlp, bn, deep, transformer, "
+                        "transformer-headline, rnn, gru")
+    parser.add_argument("--tf-check-steps", type=int, default=1_000,
+                        help="steps of the sequence models' float64 loss check")
+    parser.add_argument("--tf-time-steps", type=int, default=200,
+                        help="steps per timing run of the sequence models")
     parser.add_argument("--scaling", action=argparse.BooleanOptionalAction, default=True,
                         help="also measure steps/s against batch size (MLP) and save a figure")
     parser.add_argument("--scaling-repeats", type=int, default=3,
@@ -348,8 +550,19 @@ def main(argv: list[str] | None = None) -> int:
           f"before: {load_average()}")
 
     names = [m for m in args.models.split(",") if m]
-    ratios = {}
+    ratios, gflops = {}, None
+    if any(name in SEQUENCE_MODELS for name in names):
+        words = load_corpus().words
+        tr, _, _ = split_words(words)
+        block_size = max(len(w) for w in words) + 1  # the longest name + 1, as makemore.py
+        Xw, Yw = padded_words(tr, splits.vocab, block_size)
+        Xw, Yw = Xw.to(device), Yw.to(device)
     for name in names:
+        if name in SEQUENCE_MODELS:
+            ratios[name], g = compare_sequence_model(name, Xw, Yw, args.tf_check_steps,
+                                                  args.tf_time_steps, args.repeats, device)
+            gflops = g if g is not None else gflops
+            continue
         deep = name == "deep"
         run_cfg = dataclasses.replace(cfg, steps=args.deep_steps) if deep else cfg
         time_steps = args.time_steps // 4 if deep else args.time_steps
@@ -366,6 +579,11 @@ def main(argv: list[str] | None = None) -> int:
         fig.savefig(path)
         print(f"  figure: {path}")
 
+    if gflops is not None:
+        peak = matmul_peak()
+        print(f"\nheadline Transformer's training step: {gflops:.1f} GFLOP/s of CPU time, "
+              f"{gflops / peak:.0%} of this machine's single-thread float32 matmul peak "
+              f"({peak:.1f} GFLOP/s, 512 x 512)")
     print(f"\nmachine load average after: {load_average()}")
     for name, ratio in ratios.items():
         print(f"speedup {name} {ratio:.2f}")

@@ -12,6 +12,7 @@ from torch import nn
 
 from makemore.data import Vocab, context_windows
 from makemore.recurrent import RNN, BoW, RecurrentConfig
+from makemore.recurrent_manual import RecurrentStep
 from makemore.sampling import sample
 from makemore.sequences import IGNORE, WordModel, padded_words, trim_padding
 from makemore.training import (
@@ -24,6 +25,7 @@ from makemore.training import (
     training_step,
 )
 from makemore.transformer import Transformer, TransformerConfig
+from makemore.transformer_manual import TransformerStep
 
 ALPHABET = Vocab.from_words(["abcdefghijklmnopqrstuvwxyz"])
 
@@ -142,16 +144,18 @@ def test_split_loss_equals_the_context_window_loss(toy_words):
 
 
 @pytest.mark.parametrize("kind", ["transformer", "rnn", "bow"])
-def test_sequence_models_train_on_trimmed_minibatches(kind):
-    """The loop's autograd step asks a sequence model to cut each minibatch to its longest
-    word, whatever the recipe."""
+def test_sequence_models_train_on_their_steps(kind):
+    """The Transformer and the RNN train on their hand-written backward; the bag of words, and
+    any of them on the autograd backend or with an l2 penalty, on the loop's autograd step,
+    which asks the model to cut each minibatch to its longest word."""
     V, T = 11, 9
     small = RecurrentConfig(vocab_size=V, block_size=T, n_embd=8, n_embd2=8)
     model = {"transformer": lambda: _tiny_transformer(V, T), "rnn": lambda: RNN(small),
              "bow": lambda: BoW(small)}[kind]()
     assert isinstance(model, WordModel)
-    for cfg in (TrainConfig(optimizer="adamw"), TrainConfig(backend="autograd"),
-                TrainConfig(l2=0.1)):
+    expected = {"transformer": TransformerStep, "rnn": RecurrentStep, "bow": AutogradStep}[kind]
+    assert isinstance(training_step(model, TrainConfig(optimizer="adamw")), expected)
+    for cfg in (TrainConfig(backend="autograd"), TrainConfig(l2=0.1)):
         step = training_step(model, cfg)
         assert isinstance(step, AutogradStep) and step.prepare == trim_padding
 

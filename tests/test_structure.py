@@ -25,7 +25,8 @@ LAYERS = [
     {"lecture", "files", "stats"},  # facts, the atomic write, spreads: no package imports
     {"data"},
     {"bigram", "ngram", "layers", "mlp", "sampling", "sequences", "transformer", "recurrent",
-     "wavenet"},  # models (and the from-scratch layers with their hand-written backward)
+     "wavenet", "transformer_manual", "recurrent_manual"},  # models (and the layers, the
+    #     Transformer's pieces and the recurrent cells with their hand-written backward)
     {"training"},
     {"diagnostics", "parallel", "zoo"},  # zoo: the registry of kinds of model
     {"figures", "publish", "results", "compare"},  # compare: the one rule, and its claims

@@ -13,10 +13,13 @@ Two other ways to let a prediction depend on the whole prefix of a word, not on 
   the scores frozen at zero: the Transformer (makemore.transformer) learns those weights.
 
 All three map (B, T) character indices to (B, T, vocab) logits, causally, as the Transformer, so
-one training step (makemore.training.AutogradStep, on minibatches cut to their longest word),
 one loss (makemore.training.split_loss) and one sampler (makemore.sampling.sample) serve them
-all. Sizes are makemore.py's: n_embd 64 for the embeddings, n_embd2
-64 for the hidden state (or the BoW's MLP).
+all. The BoW trains on the loop's autograd step (makemore.training.AutogradStep, on minibatches
+cut to their longest word); the RNN and the GRU on backpropagation through time written by
+hand (makemore.recurrent_manual, the same steps, several times cheaper: a recurrence is a long
+chain of tiny operations, where autograd's bookkeeping costs more than the arithmetic). Sizes
+are makemore.py's: n_embd 64 for the embeddings, n_embd2 64 for the hidden state (or the BoW's
+MLP).
 
 References:
 - Elman, "Finding Structure in Time", 1990 (the simple recurrent network).
@@ -34,6 +37,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from makemore.lecture import MAKEMORE_MODEL, MAKEMORE_SEED
+from makemore.recurrent_manual import RecurrentStep
 from makemore.sequences import WordModel, causal_mask, seeded
 
 # -----------------------------------------------------------------------------
@@ -120,6 +124,16 @@ class RNN(WordModel):
             self.wte = nn.Embedding(config.vocab_size, config.n_embd)
             self.cell = cells[cell_type](config)
             self.lm_head = nn.Linear(config.n_embd2, config.vocab_size)
+
+    def manual_step(self, cfg) -> RecurrentStep | None:
+        """How `makemore.training.train` steps this model: backpropagation through time
+        written by hand (`makemore.recurrent_manual`), each minibatch cut to its longest word.
+        None (the loop's autograd step) while a forward hook watches a module (the hook needs
+        the module's forward), or for a recipe with an l2 penalty, which the step does not add.
+        """
+        if cfg.l2 or any(m._forward_hooks or m._forward_pre_hooks for m in self.modules()):
+            return None
+        return RecurrentStep(self)
 
     def forward(self, idx: torch.Tensor) -> torch.Tensor:
         B, T = idx.shape

@@ -402,9 +402,13 @@ class _SGD:
 
 
 class _AdamW:
+    """torch's AdamW, fused: one kernel per parameter does the whole update. On a CPU, foreach
+    runs each operation of the update parameter by parameter: for makemore.py's Transformer
+    (53 parameter tensors) that took 3-4 times as long, a sixth of a step on the manual path."""
+
     def __init__(self, params: list[torch.Tensor], cfg: TrainConfig):
         self.opt = torch.optim.AdamW(params, lr=cfg.lr, betas=cfg.betas,
-                                     weight_decay=cfg.weight_decay, foreach=True)
+                                     weight_decay=cfg.weight_decay, fused=True)
 
     def __call__(self, lr: float) -> None:
         for group in self.opt.param_groups:

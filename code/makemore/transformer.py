@@ -38,6 +38,7 @@ import torch.nn.functional as F
 
 from makemore.lecture import MAKEMORE_SEED, MAKEMORE_TRANSFORMER
 from makemore.sequences import WordModel, causal_mask, seeded
+from makemore.transformer_manual import TransformerStep
 
 # -----------------------------------------------------------------------------
 # configuration
@@ -316,6 +317,16 @@ class Transformer(WordModel):
                 nn.init.normal_(p, mean=0.0, std=std)
             elif name.endswith("bias"):
                 nn.init.zeros_(p)
+
+    def manual_step(self, cfg) -> TransformerStep | None:
+        """How `makemore.training.train` steps this model: on its hand-written backward
+        (`makemore.transformer_manual`), each minibatch cut to its longest word, dropout masks
+        from a generator seeded with cfg.seed. None (the loop's autograd step) while a forward
+        hook watches a module (the hook needs the module's forward), or for a recipe with an
+        l2 penalty, which the step does not add."""
+        if cfg.l2 or any(m._forward_hooks or m._forward_pre_hooks for m in self.modules()):
+            return None
+        return TransformerStep(self, cfg.seed)
 
     def embed(self, idx: torch.Tensor) -> torch.Tensor:
         """(B, T) indices -> (B, T, C): token embeddings plus position embeddings."""
