@@ -17,7 +17,7 @@ has to combine two things it already understands. makemore Part 5 builds it from
 MLP (the lecture's "original" at block 3 and its "context 3 -> 8"); `batchnorm_bug=True` gives
 the BatchNorm of the lecture's first hierarchical run, whose statistics for 3-D input run over
 the batch only (see `layers.BatchNorm1d`, `dims="batch"`). Because the model is a stack of the
-package's layers, it trains on their hand-written backward (`Sequential.fast_path`).
+package's layers, it trains on their hand-written backward (`Sequential.manual_step`).
 
 `causal_conv` evaluates a trained network at every position of whole sequences at once: the
 hierarchy is a stack of dilated causal convolutions (kernel 2, dilations 1, 2, 4), the lecture's
