@@ -22,7 +22,7 @@ from pathlib import Path
 
 from myst_nb import glue as nb_glue
 
-from makemore.publish import glue_losses
+from makemore.publish import glue_losses, timing
 
 RESULTS_ENV = "MAKEMORE_RESULTS"  # overrides the folder the records go to
 BUILD_ENV = "MAKEMORE_BUILD_ID"  # the build executing the chapter, stamped on its records
@@ -60,6 +60,7 @@ def record(
     chapter: str,
     glue: bool = True,
     seeds: dict[str, list[float]] | None = None,
+    cpu_seconds: float | None = None,
 ) -> dict:
     """Glue `{key}_{split}`, `{key}_params` and `{key}_steps`, and write `{key}.json`.
 
@@ -67,6 +68,10 @@ def record(
     seeds (the headline seed included): the record keeps them, and glues
     `{key}_{split}_mean`, `{key}_{split}_std` (sample standard deviation) and `{key}_seeds`,
     so a page can say which differences lie inside the seed-to-seed noise.
+
+    `cpu_seconds` (optional) is the run's budget as it was spent: the CPU seconds of its
+    training (`makemore.training.Clock`, `makemore.parallel.Run.cpu_seconds`). It is glued as
+    a timing, `{key}_cpu` (it differs from build to build; the numbers must not).
 
     The record is stamped with `$MAKEMORE_BUILD_ID` (the build executing the chapter), never
     glued: the stamp differs from build to build, the glued numbers must not.
@@ -90,6 +95,10 @@ def record(
         if set(seeds) - set(SPLITS) or any(len(v) < 2 for v in seeds.values()):
             raise ValueError(f"seeds: some of {SPLITS}, each with at least two losses")
         entry["seeds"] = {s: [float(x) for x in seeds[s]] for s in SPLITS if s in seeds}
+    if cpu_seconds is not None:
+        entry["cpu_seconds"] = float(cpu_seconds)
+        if glue:
+            timing(f"{key}_cpu", float(cpu_seconds))
     if glue:
         glue_losses(key, entry["losses"])
         nb_glue(f"{key}_params", entry["params"], display=False)
