@@ -97,6 +97,7 @@ class Directive:
     argument: str  # the rest of the opening line: a language, a title, a glue key
     body: str  # the content after the options
     line: int  # the page's line (1-based) of the body's first line
+    start: int  # the page's line of the opening fence
     options: dict = field(default_factory=dict)  # `:key: value` lines or a `---` YAML block
 
     @property
@@ -134,8 +135,8 @@ def directive(token, offset: int = 0) -> Directive:
     name, argument = (m.group(1), m.group(2)) if m else (None, token.info.strip())
     lines = token.content.split("\n")
     options, skip = _options(lines) if name is not None else ({}, 0)
-    return Directive(name, argument, "\n".join(lines[skip:]), offset + token.map[0] + 2 + skip,
-                     options)
+    start = offset + token.map[0] + 1
+    return Directive(name, argument, "\n".join(lines[skip:]), start + 1 + skip, start, options)
 
 
 def _fences(text: str, offset: int = 0, depth: bool = True):
