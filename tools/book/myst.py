@@ -139,16 +139,22 @@ def directive(token, offset: int = 0) -> Directive:
     return Directive(name, argument, "\n".join(lines[skip:]), start + 1 + skip, start, options)
 
 
+def _is_markdown(token, d: Directive) -> bool:
+    """A fenced block whose body Sphinx parses as Markdown: a directive of prose (an admonition,
+    a figure's caption, an exercise) or a bare ::: div; not code, math, or a plain ``` block."""
+    if d.name is None:
+        return token.type == "colon_fence"
+    return d.name not in CODE_DIRECTIVES | MATH_DIRECTIVES
+
+
 def _fences(text: str, offset: int = 0, depth: bool = True):
-    """Every fenced block of the text, with the directives of prose opened (`depth`)."""
+    """Every fenced block of the text, and with `depth` those inside the Markdown ones."""
     for token in tokens(text):
         if token.type not in ("fence", "colon_fence"):
             continue
         found = directive(token, offset)
         yield token, found
-        is_prose = found.name not in CODE_DIRECTIVES | MATH_DIRECTIVES and not (
-            found.name is None and token.type == "fence")
-        if depth and is_prose:
+        if depth and _is_markdown(token, found):
             yield from _fences(found.body, found.line - 1)
 
 
@@ -187,8 +193,8 @@ def _blocks(text: str, page: list[str], offset: int):
             if d.name in MATH_DIRECTIVES:
                 yield from (Piece(d.line + i, 0, "math", line)
                             for i, line in enumerate(d.body.split("\n")))
-            elif d.name not in CODE_DIRECTIVES and not (d.name is None and token.type == "fence"):
-                yield from _blocks(d.body, page, d.line - 1)  # an admonition, a caption, a div
+            elif _is_markdown(token, d):
+                yield from _blocks(d.body, page, d.line - 1)
         elif token.type in MATH_BLOCKS:  # its content starts on its first line
             yield from (Piece(offset + token.map[0] + 1 + i, 0, "math", line)
                         for i, line in enumerate(token.content.split("\n")))
