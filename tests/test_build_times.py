@@ -9,7 +9,7 @@ from IPython.utils.capture import capture_output
 from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 
-from makemore import publish, results
+from makemore import publish
 from tools import build_times
 from tools.book import layout
 
