@@ -40,8 +40,9 @@ book: $(VENV) data
 	.venv/bin/jupyter-book build . -W -n --keep-going && echo $$hash > $(STAMP) && \
 	$(PY) tools/build_times.py --runs
 
+# two processes: the suite stays under a minute on two cores (tests/site, the browser's, runs alone)
 test: $(VENV) data
-	.venv/bin/pytest
+	.venv/bin/pytest -n 2
 
 lint: $(VENV)
 	.venv/bin/ruff check .
