@@ -142,6 +142,8 @@ def test_each_lecture_number_stands_in_one_file(quote):
     if quote.decimals == 0:  # a count: its digits, with or without a thousands separator
         forms = {f"{int(quote.value)}", f"{int(quote.value):,}", f"{int(quote.value):_}"}
         forms = {f for f in forms if len(f) >= 4}
+        if not forms:
+            pytest.skip("too short to be told apart from other numbers")
     else:
         forms = {f"{quote.value:.{quote.decimals}f}"}
         if len(forms.pop().replace(".", "").lstrip("0")) < 3:

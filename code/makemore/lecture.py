@@ -70,6 +70,10 @@ PART1_COUNT_NLL = _nb("part1_bigrams", "the counting model's average negative lo
 # (so its `P` was computed from a tensor that required gradients, the network's `W`).
 PART1_COUNT_LOGLIK = _nb("part1_bigrams", "log_likelihood in the average-NLL cell",
                          -564996.8125, 4)
+# The steps the lecture video trains the neural bigram for: the book's reading of the video. The
+# saved notebook's training cell runs one step per execution (`for k in range(1)`), run by hand
+# many times: it records no count.
+PART1_STEPS = Quote(100, 0, VIDEO, "Part 1: the steps the video trains the neural bigram for")
 # The five names its sampling cell printed (seeded generator, the counting table), '.' included.
 PART1_COUNT_SAMPLES = ("mor.", "axx.", "minaymoryles.", "kondlaisah.", "anchshizarie.")
 
@@ -131,9 +135,6 @@ MAKEMORE_TRANSFORMER_TEST = Quote(1.92, 2, README, "makemore README, default tra
 
 # Part 1: the neural bigram, full-batch gradient descent on every bigram.
 PART1_BIGRAM = dict(lr=50.0, reg=0.01)  # the lecture's learning rate and weight decay
-# The steps the lecture video trains the neural bigram for. The saved notebook's training cell
-# runs one step per execution (`for k in range(1)`), run by hand many times: it records no count.
-PART1_STEPS = 100
 
 # Part 2: the Bengio et al. MLP and its recipe.
 PART2_MLP = dict(block_size=3, n_embd=10, n_hidden=200)
