@@ -662,9 +662,9 @@ class Sequential(Module):
         """The hand-written training step for this stack, or None where it does not apply:
         a layer without a hand-written backward, hooks to feed (a recorder watching the
         activations needs autograd), or a recipe it does not implement (full batch, a weight
-        penalty, an optimiser other than SGD)."""
+        penalty). Any optimiser will do: the update reads only each parameter's `.grad`."""
         manual = all(type(layer).bwd is not Module.bwd for layer in self.layers)
-        simple = (cfg.batch_size is not None and cfg.l2 == 0 and cfg.optimizer == "sgd")
+        simple = cfg.batch_size is not None and cfg.l2 == 0
         if not (manual and simple) or self.has_hooks():
             return None
         return ManualStep(self)
@@ -688,7 +688,7 @@ class Sequential(Module):
 
 
 class ManualStep:
-    """One SGD step's forward and backward of a `Sequential`, with no autograd at all.
+    """One training step's forward and backward of a `Sequential`, with no autograd at all.
 
     `batches(Xc, Yc)` turns a chunk of minibatches into the arguments of `step`; `step(x, t,
     t_flat)` runs every layer's `fwd`, the mean cross-entropy, and every layer's `bwd` in
