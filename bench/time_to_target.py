@@ -26,12 +26,20 @@ For each model, in one process with one torch thread, side by side:
   segments of `eval_every` steps, each seeding its own minibatches, with one learning-rate
   schedule across them.
 
-The ratio is lecture time / book time; the goal is 5 or more for each model. Its last lines
-read `time_to_target <model> <ratio>` (`nan` when the book's recipe did not reach the target
-within its steps). It is never run by the tests or CI: it takes a few minutes.
+The ratio is lecture time / book time; the goal is 20 or more for each model. Its
+last lines read `time_to_target <model> <ratio>` (`nan` when the book's recipe did not reach
+the target within its steps). It is never run by the tests or CI: it takes a quarter of an hour.
 
-Usage: python bench/time_to_target.py [--models mlp,bn,wavenet] [--lecture-steps 3000]
-                                      [--burst 250] [--threads 1]
+A fourth line, `transformer`, has no lecture loss to reach: it sets makemore.py's own recipe
+for its default Transformer (AdamW 5e-4 constant, weight decay 0.01, batch 32, whole padded
+words, `loss.backward()`) on this book's split for `--makemore-seconds` CPU-seconds of
+training, takes the best dev loss it reached as the target, and times the book's recipe on the
+same architecture to it (`measure_transformer`). Both sides are timed in CPU seconds.
+
+Usage: python bench/time_to_target.py [--models mlp,bn,wavenet,transformer]
+                                      [--lecture-steps 3000] [--burst 250] [--threads 1]
+                                      [--makemore-seconds 600] [--tf-steps 6000]
+                                      [--tf-eval-every 250]
 """
 
 from __future__ import annotations
@@ -45,21 +53,34 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from train_speed import (
     lecture_bn,
     lecture_deep,
     lecture_mlp,
     load_average,
+    makemore_py_config,
+    mean_loss,
     part2_mlp,
     part3_bn_mlp,
+    sequence_model,
 )
 
 from makemore import lecture
-from makemore.data import DataError, load_corpus, make_splits
+from makemore.data import DataError, load_corpus, make_splits, split_words
 from makemore.mlp import MLP, MLPConfig
-from makemore.training import Shifted, StepDecay, TrainConfig, split_loss, train
+from makemore.sequences import IGNORE, padded_words
+from makemore.training import (
+    Shifted,
+    StepDecay,
+    TrainConfig,
+    TrainState,
+    WarmupLinear,
+    split_loss,
+    train,
+)
 from makemore.wavenet import WaveNetConfig, wavenet
-from makemore.zoo import WAVENET_BOOK_RECIPE
+from makemore.zoo import KINDS, WAVENET_BOOK_RECIPE
 
 VOCAB = 27  # names.txt: 26 letters and '.'
 
@@ -214,21 +235,120 @@ def measure(case: Case, words: list[str], args) -> float:
 
 
 # -----------------------------------------------------------------------------
+# the Transformer: the book's recipe against makemore.py's, at makemore.py's default size
+
+
+class MakemorePy:
+    """makemore.py's training of its default Transformer, resumable in segments: whole padded
+    words, no trimming, `loss.backward()`, torch's AdamW at a constant 5e-4 (weight decay
+    0.01, betas 0.9/0.99), batch 32 (`lecture.MAKEMORE_OPTIM`); the same step as
+    bench/train_speed.py's `makemore_py_loop`, with one optimiser and one minibatch stream
+    across segments. `seconds` counts the CPU time of its training steps only."""
+
+    def __init__(self, X, Y):
+        self.X, self.Y = X, Y
+        self.model = sequence_model("transformer", X.shape[1], "cpu")
+        cfg = makemore_py_config(1)
+        self.batch_size = cfg.batch_size
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=cfg.betas,
+                                     weight_decay=cfg.weight_decay)
+        self.g = torch.Generator().manual_seed(lecture.SEED)
+        self.steps, self.seconds = 0, 0.0
+
+    def run(self, n: int) -> None:
+        self.model.train()
+        t0 = time.process_time()
+        for _ in range(n):
+            ix = torch.randint(0, self.X.shape[0], (self.batch_size,), generator=self.g)
+            x, y = self.X[ix], self.Y[ix]  # (B, T)
+            logits = self.model(x)  # (B, T, V)
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), y.view(-1),
+                                   ignore_index=IGNORE)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+        self.seconds += time.process_time() - t0
+        self.steps += n
+
+
+def measure_transformer(words: list[str], args) -> float:
+    """makemore.py's recipe for `--makemore-seconds` of training CPU (its dev evaluated every
+    500 steps, as makemore.py does; the best one is the target, the checkpoint it would keep),
+    then the book's (`makemore.zoo.KINDS["transformer"]`: AdamW 3e-3 with warm-up and a linear
+    decay over `--tf-steps`, weight decay 0.1, each minibatch cut to its longest word, the
+    package's loop) on the same architecture until its dev first reaches that target. Both
+    times are CPU seconds (`time.process_time`); the book's includes its evaluations."""
+    vocab = make_splits(words).vocab
+    tr, dev, _ = split_words(words)
+    block_size = max(len(w) for w in words) + 1  # makemore.py's output length
+    X, Y = padded_words(tr, vocab, block_size)
+    Xdev, Ydev = padded_words(dev, vocab, block_size)
+    print(f"\n== Transformer (makemore.py's default size); load average {load_average()}")
+    ref = MakemorePy(X, Y)
+    best = math.inf
+    while ref.seconds < args.makemore_seconds:
+        ref.run(500)
+        best = min(best, mean_loss(ref.model, Xdev, Ydev))
+        if ref.steps % 5_000 == 0:
+            print(f"    makemore.py: step {ref.steps:6,d}  best dev {best:.4f}  "
+                  f"({ref.seconds:6.1f} CPU-s)")
+    print(f"  makemore.py's recipe: best dev {best:.4f} after {ref.steps:,} steps, "
+          f"{ref.seconds:.1f} CPU-s of training: the target")
+
+    kind = KINDS["transformer"]
+    r = kind.recipe
+    schedule = WarmupLinear(r.lr, r.warmup, args.tf_steps)
+    model = sequence_model("transformer", block_size, "cpu", dropout=0.0)
+    state, done, k, seconds, reached = TrainState(), 0, 0, 0.0, None
+    print(f"  book's recipe: AdamW {r.lr:g}, warm-up {r.warmup}, linear decay to 0 at step "
+          f"{args.tf_steps:,}, weight decay {r.weight_decay:g}, batch {r.batch_size}, dev "
+          f"every {args.tf_eval_every} steps")
+    while done < args.tf_steps:
+        n = min(args.tf_eval_every, args.tf_steps - done)
+        cfg = TrainConfig(steps=n, batch_size=r.batch_size, optimizer="adamw",
+                          weight_decay=r.weight_decay, schedule=Shifted(schedule, done),
+                          seed=lecture.SEED + k)
+        t0 = time.process_time()
+        train(model, X, Y, cfg, state=state)
+        d = mean_loss(model, Xdev, Ydev)
+        seconds += time.process_time() - t0
+        state, done, k = TrainState(**state.snapshot()), done + n, k + 1
+        if d <= best:
+            reached = d
+            break
+    if reached is None:
+        print(f"  book's recipe: dev {d:.4f} after {done:,} steps, target NOT reached "
+              f"({seconds:.1f} CPU-s)")
+        return math.nan
+    ratio = ref.seconds / seconds
+    print(f"  book's recipe: dev {reached:.4f} at step {done:,}, {seconds:.1f} CPU-s "
+          f"(evaluations included)")
+    print(f"  makemore.py / book = {ratio:.2f}")
+    return ratio
+
+
+# -----------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", default="mlp,bn,wavenet",
-                        help="comma-separated subset of " + ", ".join(CASES))
+    parser.add_argument("--models", default="mlp,bn,wavenet,transformer",
+                        help="comma-separated subset of " + ", ".join([*CASES, "transformer"]))
     parser.add_argument("--lecture-steps", type=int, default=3_000,
                         help="steps of the lecture's loop to time, per model")
     parser.add_argument("--burst", type=int, default=250,
                         help="steps of the lecture's loop between two evaluations of the book's")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the book uses 1)")
+    parser.add_argument("--makemore-seconds", type=float, default=600.0,
+                        help="training CPU-seconds of makemore.py's recipe (its target)")
+    parser.add_argument("--tf-steps", type=int, default=6_000,
+                        help="length of the book's Transformer schedule (steps)")
+    parser.add_argument("--tf-eval-every", type=int, default=250,
+                        help="steps between two dev evaluations of the book's Transformer")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     names = [m for m in args.models.split(",") if m]
-    unknown = set(names) - set(CASES)
+    unknown = set(names) - set(CASES) - {"transformer"}
     if unknown:
         parser.error(f"unknown model(s) {sorted(unknown)}")
     try:  # the yardsticks are the lectures' names.txt losses: no other word list will do
@@ -238,7 +358,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); "
           f"machine load average before: {load_average()}")
-    ratios = {name: measure(CASES[name], words, args) for name in names}
+    ratios = {name: measure_transformer(words, args) if name == "transformer"
+              else measure(CASES[name], words, args) for name in names}
     print(f"\nmachine load average after: {load_average()}")
     for name, ratio in ratios.items():
         print(f"time_to_target {name} {ratio:.2f}")
