@@ -25,7 +25,8 @@ data: $(VENV)
 # file under code/ and _ext/, names included, and the pinned versions), wipe it and Sphinx's
 # saved doctrees (else Sphinx sees unchanged sources, re-reads nothing and executes nothing),
 # so a cached build never shows numbers the current code did not print. The chapters are then
-# executed two at a time into that cache (tools/execute_book.py), and Sphinx reads them from it.
+# executed two at a time into that cache (tools/execute_book.py), and Sphinx reads them from it;
+# it executes the results page itself, after them, on every build (_ext/page_dependencies.py).
 CODE_HASH = find code _ext requirements.txt -type f -not -path '*/__pycache__/*' \
 	-not -path '*.egg-info/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum
 
@@ -34,7 +35,6 @@ book: $(VENV) data
 	@hash=$$($(CODE_HASH) | cut -d' ' -f1); \
 	if [ "$$(cat $(STAMP) 2>/dev/null)" != "$$hash" ]; then \
 		echo "code/ changed: re-executing every chapter"; rm -rf $(CACHE) $(DOCTREES); fi; \
-	export MAKEMORE_BUILD_ID=$$(date +%Y%m%dT%H%M%S)-$$$$; \
 	$(PY) tools/execute_book.py --cache $(CACHE) && \
 	.venv/bin/jupyter-book build . -W -n --keep-going && echo $$hash > $(STAMP)
 
@@ -49,7 +49,7 @@ lint: $(VENV)
 prose: $(VENV)
 	$(PY) tools/prose_numbers.py book
 
-# every page of book/, the chapters then the results page, into one temporary results folder
+# every page of book/, the chapters then the results page, which reads the chapters just executed
 reproducible: $(VENV) data
 	$(PY) tools/check_reproducible.py book
 
@@ -62,7 +62,7 @@ $(NODE): package.json package-lock.json
 
 # The whole book as one PDF, _build/pdf/makemore-book.pdf (also copied into _build/html): a
 # single-page HTML build printed by headless chromium (tools/make_pdf.py). After `make book`
-# nothing executes again: the saved doctrees and jupyter-cache are reused.
+# only the results page executes again (seconds): the saved doctrees and jupyter-cache are reused.
 pdf: book
 	.venv/bin/jupyter-book build . -W -n --keep-going --builder singlehtml
 	$(PY) tools/make_pdf.py _build/singlehtml _build/pdf/makemore-book.pdf --site _build/html

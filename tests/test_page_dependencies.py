@@ -1,40 +1,61 @@
-"""_ext/page_dependencies.py: which pages a re-read page takes with it (the graph; the
-extension itself runs in every `make book`)."""
+"""_ext/page_dependencies.py: which pages a build re-reads besides the changed ones (the graph,
+and the pages that read records, on an environment as Sphinx would hand it; the extension itself
+runs in every `make book`)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+import os
+from types import SimpleNamespace
 
-EXT = Path(__file__).resolve().parents[1] / "_ext" / "page_dependencies.py"
-spec = importlib.util.spec_from_file_location("page_dependencies", EXT)
-deps = importlib.util.module_from_spec(spec)
-sys.modules["page_dependencies"] = deps
-spec.loader.exec_module(deps)
+import nbformat
+from jupyter_cache import get_cache
+from jupyter_cache.base import CacheBundleIn
+
+from _ext import page_dependencies as deps
+from tools.book import layout
+
+BOOK = layout.ROOT / "book"
 
 
 def test_pages_showing_a_changed_page_s_values_are_stale_too():
     graph = {
         "book/03_batchnorm": {"book/02_mlp"},  # cross-page glue
-        "book/results": {"book/01_bigram", "book/02_mlp", "book/03_batchnorm"},  # records
-        "book/summary": {"book/results"},  # pastes from the results page
+        "book/summary": {"book/03_batchnorm"},  # pastes from a page that pastes
         "book/intro": set(),
     }
-    assert deps.dependents(graph, {"book/02_mlp"}) == {
-        "book/03_batchnorm", "book/results", "book/summary"}
-    assert deps.dependents(graph, {"book/01_bigram"}) == {"book/results", "book/summary"}
-    assert deps.dependents(graph, {"book/results"}) == {"book/summary"}
+    assert deps.dependents(graph, {"book/02_mlp"}) == {"book/03_batchnorm", "book/summary"}
+    assert deps.dependents(graph, {"book/03_batchnorm"}) == {"book/summary"}
     assert deps.dependents(graph, {"book/intro"}) == set()
 
 
-def test_code_that_reads_or_writes_records_is_recognised():
-    reader = "```{code-cell} ipython3\nfrom makemore import plots, results\n" \
-             "entries = results.load(KEYS)\n```\n"
-    writer = "```{code-cell} ipython3\nresults.record('mlp', 'MLP', final, params=n, steps=s,\n" \
-             "               chapter='02_mlp')\n```\n"
-    imported = "from makemore.results import load, as_rows\nload(['mlp'])\n"
-    assert deps.READS_RECORDS.search(reader) and not deps.WRITES_RECORDS.search(reader)
-    assert deps.WRITES_RECORDS.search(writer) and not deps.READS_RECORDS.search(writer)
-    assert deps.READS_RECORDS.search(imported)
-    assert not deps.READS_RECORDS.search("The results page loads them; def record(step): ...")
+def environment(glue_deps: dict[str, set[str]]):
+    """The real book's pages, as the Sphinx environment names them."""
+    docs = {f"book/{p.stem}" for p in BOOK.glob("*.md")}
+    return SimpleNamespace(found_docs=docs, doc2path=lambda d: str(layout.ROOT / f"{d}.md"),
+                           makemore_glue_deps=glue_deps)
+
+
+def test_the_results_page_is_read_again_in_every_build_and_last():
+    env = environment({"book/intro": {"book/results"}})  # say the intro pasted a result
+    assert deps.readers(env) == {"book/results"}
+    # nothing changed: the results page (it reads records) and what pastes from it
+    assert deps.outdated(None, env, set(), set(), set()) == ["book/intro", "book/results"]
+    assert deps.outdated(None, env, set(), {"book/02_mlp"}, set()) == ["book/intro",
+                                                                     "book/results"]
+
+
+def test_the_results_page_goes_last_and_loses_its_cached_executions(tmp_path, monkeypatch):
+    monkeypatch.setenv(layout.RESULTS_ENV, "restored after the test")
+    cache = get_cache(str(tmp_path / "cache"))
+    for page, source in (("results", "x = 1"), ("results", "x = 2"), ("02_mlp", "y = 1")):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        cache.cache_notebook_bundle(CacheBundleIn(nb, str(BOOK / f"{page}.md")),
+                                    check_validity=False)
+    env = environment({})
+    env.mystnb_config = SimpleNamespace(execution_mode="cache",
+                                        execution_cache_path=str(tmp_path / "cache"))
+    docnames = ["book/01_bigram", "book/results", "book/02_mlp", "book/glossary"]
+    deps.read_readers_last(None, env, docnames)
+    assert docnames == ["book/01_bigram", "book/02_mlp", "book/glossary", "book/results"]
+    assert [r.uri for r in cache.list_cache_records()] == [str(BOOK / "02_mlp.md")]
+    assert os.environ[layout.RESULTS_ENV] == str(tmp_path / "cache")  # for its kernel

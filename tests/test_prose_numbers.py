@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "prose_numbers.py"
-spec = importlib.util.spec_from_file_location("prose_numbers", TOOL)
-prose_numbers = importlib.util.module_from_spec(spec)
-sys.modules["prose_numbers"] = prose_numbers  # dataclasses look their module up
-spec.loader.exec_module(prose_numbers)
+from tools import prose_numbers
 
 
 def found(text: str) -> list[str]:

@@ -3,9 +3,10 @@
 
 Every number on the book's pages is glued from execution (myst-nb `glue`), every chapter is
 seeded, so executing a page again must paste the same values and print the same lines. This
-script executes pages (MyST Markdown notebooks) top to bottom with jupytext + nbclient, the
-way the build does (same kernel, the page's folder as working directory), and compares each
-with what the build kept: `_build/jupyter_execute/<page>.ipynb` and `<page>.glue.json`.
+script executes pages (MyST Markdown notebooks) top to bottom with nbclient, the way the build
+does (read as myst-nb reads them, the same kernel, the page's folder as working directory), and
+compares each with what the build kept: `_build/jupyter_execute/<page>.ipynb` and
+`<page>.glue.json`.
 
 What is compared:
 
@@ -26,11 +27,12 @@ declarations are compared: a run must declare the same timings). `--ignore KEY` 
 more keys by name; `--strict` compares the timings too. A printed timing cannot be left out:
 print none (glue it with `timing` instead).
 
-Records. The pages are executed with `$MAKEMORE_RESULTS` pointing at one temporary folder,
-never at the build's `_build/results`: the chapters write their records there, and a page that
-reads records (the results page, `results.load`) reads the ones this run's chapters wrote. So
-the pages run in that order, chapters that write records first, and checking such a page alone
-executes (and checks) the chapters that write records first.
+Records. A chapter glues the records of its models (`makemore.results.record`), and a page that
+reads records (the results page, `results.load`) reads them from the executed chapters in the
+jupyter-cache `$MAKEMORE_RESULTS` names. Here that is a temporary cache holding the pages this
+run executed, never the build's: so the pages run in that order, the chapters that write
+records first, and checking such a page alone executes (and checks) those chapters first.
+Which pages read and write records is tools/book/layout.py's rule.
 
 Usage:
     check_reproducible.py book                 # the pages _toc.yml lists: chapters, then results
@@ -46,53 +48,29 @@ execute, 2 on bad usage (no such page, no built book to compare against).
 from __future__ import annotations
 
 import argparse
-import ast
 import contextlib
 import difflib
 import hashlib
 import json
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tools.book
+from tools.book import layout, myst
+
+ROOT = layout.ROOT
 TEXT_LIMIT = 300  # characters of a differing value to print
 DIFF_LINES = 12  # lines of a printed-output diff to show per cell
-TIMING_PREFIX = "timing_keys."  # makemore.publish.timing declares key K as `timing_keys.K`
-TIMING_KEYS = "timing_keys"  # or a page may glue the list once, comma-separated, under this
-RESULTS_ENV = "MAKEMORE_RESULTS"  # makemore.results: the folder records go to
-BUILD_ENV = "MAKEMORE_BUILD_ID"  # makemore.results: the id stamped on records
-# code that reads the chapters' records, and code that writes them (as _ext/page_dependencies.py)
-READS_RECORDS = re.compile(
-    r"\bresults\.load\(|^\s*from\s+makemore\.results\s+import\b[^\n]*\bload\b", re.MULTILINE
-)
-WRITES_RECORDS = re.compile(
-    r"\bresults\.record\(|^\s*from\s+makemore\.results\s+import\b[^\n]*\brecord\b", re.MULTILINE
-)
-CODE_CELL = re.compile(r"^(`{3,}|~{3,})\{code-cell\}")
 
 # -----------------------------------------------------------------------------
-# glued values: {key: {mime type: representation}}
+# glued values: {key: {mime type: representation}} (layout.glue_of)
 
 
 def _is_glue(output: dict) -> bool:
     return output.get("metadata", {}).get("scrapbook") is not None
-
-
-def glue_of_outputs(cells: list[dict]) -> dict[str, dict[str, str]]:
-    """The glued values among the outputs of executed cells (myst-nb marks them `scrapbook`)."""
-    glued: dict[str, dict[str, str]] = {}
-    for cell in cells:
-        for output in cell.get("outputs", []):
-            if not _is_glue(output):
-                continue
-            meta = output["metadata"]["scrapbook"]
-            prefix = len(meta.get("mime_prefix", ""))
-            glued[meta["name"]] = {k[prefix:]: v for k, v in output.get("data", {}).items()}
-    return glued
 
 
 def load_reference(path: Path) -> dict[str, dict[str, str]]:
@@ -100,7 +78,7 @@ def load_reference(path: Path) -> dict[str, dict[str, str]]:
     data = json.loads(path.read_text(encoding="utf-8"))
     if path.name.endswith(".glue.json"):
         return {key: output.get("data", {}) for key, output in data.items()}
-    return glue_of_outputs(data.get("cells", []))
+    return layout.glue_of(data)
 
 
 def load_build(path: Path) -> tuple[dict[str, dict[str, str]], list[dict] | None]:
@@ -115,7 +93,7 @@ def load_build(path: Path) -> tuple[dict[str, dict[str, str]], list[dict] | None
     if glue_json.is_file():
         glued = load_reference(glue_json)
     else:
-        glued = glue_of_outputs(cells or [])
+        glued = layout.glue_of(cells or [])
     return glued, cells
 
 
@@ -125,35 +103,13 @@ def cached_cells(page: Path, build: Path) -> list[dict] | None:
     With `execute_notebooks: cache`, a page the build replayed from the cache is saved under
     `jupyter_execute` without its outputs (myst-nb writes the notebook it read, not the one the
     cache merged outputs into); the cache itself holds them, as the kernel sent them."""
-    folder = build / ".jupyter_cache"
+    folder = build / layout.CACHE.name
     if not folder.is_dir():
         return None
     from jupyter_cache import get_cache
-    from myst_nb.core.read import read_myst_markdown_notebook
 
-    cache = get_cache(str(folder))
-    try:
-        record = cache.match_cache_notebook(
-            read_myst_markdown_notebook(page.read_text(encoding="utf-8")))
-    except KeyError:
-        return None
-    return json.loads(json.dumps(cache.get_cache_bundle(record.pk).nb))["cells"]
-
-
-def timing_keys(glued: dict[str, dict[str, str]]) -> set[str]:
-    """The keys a page declared as timings: `makemore.publish.timing` glues `timing_keys.K`
-    for each timing K; a page may also glue the names once under `timing_keys`, as a
-    comma-separated string or a list."""
-    names = {key[len(TIMING_PREFIX):] for key in glued if key.startswith(TIMING_PREFIX)}
-    if TIMING_KEYS in glued:
-        text = _text(glued[TIMING_KEYS].get("text/plain", ""))
-        try:
-            value = ast.literal_eval(text)  # the repr of the glued string (or list)
-        except (ValueError, SyntaxError):
-            value = text
-        listed = value if isinstance(value, list | tuple) else str(value).split(",")
-        names |= {str(n).strip() for n in listed if str(n).strip()}
-    return names
+    nb = layout.executed_notebook(page, get_cache(str(folder)))
+    return None if nb is None else json.loads(json.dumps(nb))["cells"]
 
 
 # -----------------------------------------------------------------------------
@@ -217,10 +173,10 @@ def code_cells(cells: list[dict]) -> list[dict]:
 def code_cell_lines(page: Path) -> list[int]:
     """The line of each code cell's fence in a MyST Markdown page (1-based), in order."""
     try:
-        lines = page.read_text(encoding="utf-8").splitlines()
+        text = page.read_text(encoding="utf-8")
     except OSError:
         return []
-    return [i + 1 for i, line in enumerate(lines) if CODE_CELL.match(line)]
+    return [cell.start for cell in myst.code_cells(text)]
 
 
 def compare_printed(
@@ -296,68 +252,29 @@ def compare(
 # pages, references, execution
 
 
-def is_notebook(page: Path) -> bool:
-    """A MyST Markdown notebook: front matter that names a kernel."""
-    text = page.read_text(encoding="utf-8")
-    if not text.startswith("---"):
-        return False
-    end = text.find("\n---", 3)
-    return end > 0 and "kernelspec:" in text[:end]
-
-
-def reads_records(page: Path) -> bool:
-    return bool(READS_RECORDS.search(page.read_text(encoding="utf-8")))
-
-
-def writes_records(page: Path) -> bool:
-    return bool(WRITES_RECORDS.search(page.read_text(encoding="utf-8")))
-
-
-def in_toc(folder: Path) -> set[Path] | None:
-    """The pages the book's `_toc.yml` lists (the book builds only those), or None when the
-    folder is in no book."""
-    import yaml
-
-    root = next((f for f in [folder.resolve(), *folder.resolve().parents]
-                 if (f / "_toc.yml").is_file()), None)
-    if root is None:
-        return None
-    files: set[Path] = set()
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("file", "root") and isinstance(value, str):
-                    files.add((root / value).with_suffix(".md").resolve())
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8")))
-    return files
-
-
 def plan(targets: list[Path]) -> list[Path]:
-    """The pages to execute, in order: the notebooks among `targets` (folders: every `.md` in
-    them that the book's `_toc.yml` lists), pages that write records before pages that read
-    them; a page that reads records brings in every page of its folder that writes them."""
+    """The pages to execute, in order: the notebooks among `targets` (folders: every page of
+    theirs that the book's `_toc.yml` lists, else every `.md` in them), pages that write records
+    before pages that read them; a page that reads records brings in every page of its folder
+    (of its book's toc, when it has one) that writes them."""
+    def folder_pages(folder: Path) -> list[Path]:
+        root = layout.book_root(folder)
+        if root is None:
+            return sorted(folder.glob("*.md"))
+        return [p for p in layout.toc_pages(root) if p.parent.resolve() == folder.resolve()]
+
     pages: list[Path] = []
     for t in targets:
-        found = sorted(t.glob("*.md")) if t.is_dir() else [t]
-        toc = in_toc(t) if t.is_dir() else None
-        if toc is not None:
-            found = [p for p in found if p.resolve() in toc]
-        pages += [p for p in found if p not in pages and is_notebook(p)]
-    for reader in [p for p in pages if reads_records(p)]:
-        toc = in_toc(reader.parent)
-        for writer in sorted(reader.parent.glob("*.md")):
-            if writer not in pages and writer != reader and is_notebook(writer) \
-                    and writes_records(writer) and not reads_records(writer) \
-                    and (toc is None or writer.resolve() in toc):
+        found = folder_pages(t) if t.is_dir() else [t]
+        pages += [p for p in found if p not in pages and p.is_file() and layout.executes(p)]
+    for reader in [p for p in pages if layout.reads_records(p)]:
+        for writer in folder_pages(reader.parent):
+            if writer.resolve() not in {p.resolve() for p in pages} and writer.is_file() \
+                    and layout.executes(writer) and layout.writes_records(writer) \
+                    and not layout.reads_records(writer):
                 pages.append(writer)
     pages = [_short(p) for p in pages]
-    return sorted(pages, key=lambda p: (reads_records(p), not writes_records(p), str(p)))
+    return sorted(pages, key=lambda p: (layout.reads_records(p), not layout.writes_records(p)))
 
 
 def _short(path: Path) -> Path:
@@ -395,30 +312,37 @@ def environment(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def execute(page: Path, timeout: int, results: Path) -> list[dict]:
-    """Execute the page top to bottom in a fresh kernel, its records going to `results`;
-    return its executed cells."""
-    import jupytext
+def execute(page: Path, timeout: int, cache) -> list[dict]:
+    """Execute the page top to bottom in a fresh kernel, as the build reads it, and store it in
+    `cache` (a jupyter-cache), where the pages executed after it read its records; return its
+    executed cells."""
+    from jupyter_cache.base import CacheBundleIn
     from nbclient import NotebookClient
 
-    nb = jupytext.read(page)
+    nb = layout.read_page(page)
     kernel = nb.metadata.get("kernelspec", {}).get("name", "python3")
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name=kernel,
+        nb, timeout=timeout, kernel_name=kernel, record_timing=False,  # cell metadata is hashed
         resources={"metadata": {"path": str(page.resolve().parent)}},
     )
-    with environment(**{RESULTS_ENV: str(results), BUILD_ENV: "check_reproducible"}):
+    with environment(**{layout.RESULTS_ENV: str(cache.path)}):
         client.execute()
+    cache.cache_notebook_bundle(CacheBundleIn(nb, str(page.resolve())), check_validity=False,
+                                overwrite=True)
     return json.loads(json.dumps(nb))["cells"]  # plain dicts, like a notebook read from disk
 
 
-def execute_all(pages: list[Path], timeout: int, results: Path) -> dict[Path, list[dict] | str]:
-    """Execute the pages in order into one results folder: {page: cells, or why it failed}."""
+def execute_all(pages: list[Path], timeout: int, folder: Path) -> dict[Path, list[dict] | str]:
+    """Execute the pages in order into one jupyter-cache in `folder`: {page: cells, or why it
+    failed}."""
+    from jupyter_cache import get_cache
+
+    cache = get_cache(str(folder))
     runs: dict[Path, list[dict] | str] = {}
     for page in pages:
         print(f"executing {page} …", flush=True)
         try:
-            runs[page] = execute(page, timeout, results)
+            runs[page] = execute(page, timeout, cache)
         except Exception as err:  # a cell failed, or the kernel died: say which, in one line
             last = str(err).strip().splitlines()[-1:] or [type(err).__name__]
             runs[page] = last[0]
@@ -432,12 +356,12 @@ def execute_all(pages: list[Path], timeout: int, results: Path) -> dict[Path, li
 def check_page(page: Path, reference: list[dict] | None, ref_glue: dict, ref_name: str,
                again: list[dict], ignore: set[str], strict: bool, built: bool = True) -> bool:
     """Compare one page's run with its reference; print the verdict; True when they agree."""
-    timings = set() if strict else timing_keys(ref_glue)
-    left_out = sorted((timings | ignore) & (set(ref_glue) | set(glue_of_outputs(again))))
+    timings = set() if strict else layout.timing_keys(ref_glue)
+    left_out = sorted((timings | ignore) & (set(ref_glue) | set(layout.glue_of(again))))
     if not ref_glue:
         print(f"NOT REPRODUCIBLE: {page}: {ref_name} holds no glued value")
         return False
-    diffs = compare(ref_glue, glue_of_outputs(again), timings | ignore)
+    diffs = compare(ref_glue, layout.glue_of(again), timings | ignore)
     if reference is not None:
         diffs += compare_printed(reference, again, page, built)
     if left_out:
@@ -525,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"check_reproducible: {page} failed to execute: {reference}")
                 ok = False
                 continue
-            ref_glue = glue_of_outputs(reference)
+            ref_glue = layout.glue_of(reference)
         else:
             ref_name = str(_short(references[page]))
             ref_glue, reference = load_build(references[page])

@@ -12,9 +12,10 @@ nothing itself. A chapter that fails here is reported with its traceback and the
 the build fails as it would have.
 
 The chapters run in a pool of `--jobs` processes, longest first (the last build's times, kept in
-the cache); pages that read what the chapters recorded (the results page, whose source reads
-`makemore.results`) run after every chapter has finished. A chapter already in the cache is not
-executed again.
+the cache). A chapter already in the cache is not executed again. A page that reads what the
+chapters recorded (the results page: tools/book/layout.py says which) is left to the build,
+which executes it in every build after the chapters (_ext/page_dependencies.py): it reads their
+records from this cache.
 
 Usage: execute_book.py [--jobs 2] [--cache _build/.jupyter_cache]
 Exit status: 0 when every page is in the cache, 1 when one failed, 2 on bad usage.
@@ -24,50 +25,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
-import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-BUILD_ENV = "MAKEMORE_BUILD_ID"  # makemore.results.BUILD_ENV
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tools.book
+from tools.book import layout
+
+ROOT = layout.ROOT
 TIMES = "book-execution-times.json"  # in the cache folder: the last build's seconds per page
-
-
-def toc_pages(root: Path = ROOT) -> list[Path]:
-    """The executable pages of the book, in the order of _toc.yml."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"]]
-    for part in [toc, *toc.get("parts", [])]:
-        files += [entry["file"] for entry in part.get("chapters", []) if "file" in entry]
-    pages = []
-    for name in files:
-        path = root / f"{name}.md"
-        if path.is_file() and "kernelspec:" in path.read_text(encoding="utf-8")[:2000]:
-            pages.append(path)
-    return pages
-
-
-def reads_records(path: Path) -> bool:
-    """A page that pastes what the chapters recorded must run after them."""
-    return "results.load(" in path.read_text(encoding="utf-8")
-
-
-def read_notebook(path: Path):
-    """The chapter as myst-nb reads it (the notebook whose code cells key the cache)."""
-    from myst_nb.core.config import NbParserConfig
-    from myst_nb.core.read import create_nb_reader
-    from myst_parser.config.main import MdParserConfig
-
-    text = path.read_text(encoding="utf-8")
-    reader = create_nb_reader(str(path), MdParserConfig(), NbParserConfig(), text)
-    if reader is None:
-        raise ValueError(f"{path}: not a notebook myst-nb can read")
-    return reader.read(text)
 
 
 def execute(path: str, timeout: int) -> tuple[str, float, str | None, str | None]:
@@ -77,7 +46,7 @@ def execute(path: str, timeout: int) -> tuple[str, float, str | None, str | None
     from jupyter_cache.executors.utils import single_nb_execution
 
     page = Path(path)
-    nb = read_notebook(page)
+    nb = layout.read_page(page)
     result = single_nb_execution(nb, cwd=str(page.parent), timeout=timeout, allow_errors=False,
                                  meta_override=True)
     if result.err is not None:
@@ -116,7 +85,7 @@ def run(pages: list[Path], cache, jobs: int, timeout: int, times: dict) -> list[
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2, help="pages executed at once (default 2)")
-    parser.add_argument("--cache", default=str(ROOT / "_build" / ".jupyter_cache"))
+    parser.add_argument("--cache", default=str(ROOT / layout.CACHE))
     parser.add_argument("--timeout", type=int, default=None,
                         help="seconds per cell (default: execute.timeout of _config.yml)")
     args = parser.parse_args(argv)
@@ -128,23 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     times_path = Path(args.cache) / TIMES
     times = json.loads(times_path.read_text()) if times_path.is_file() else {}
 
-    todo = []
-    for page in toc_pages():
-        try:
-            cached = cache.match_cache_notebook(read_notebook(page))
-        except KeyError:
-            cached = None
-        if cached is None:
-            todo.append(page)
+    pages = [p for p in layout.executed_pages(ROOT) if not layout.reads_records(p)]
+    todo = [p for p in pages if layout.executed_notebook(p, cache) is None]
     if not todo:
-        print("every page is in the cache: nothing to execute")
+        print("every chapter is in the cache: nothing to execute")
         return 0
-    if not os.environ.get(BUILD_ENV):  # the id the records are stamped with (see _ext/results_json)
-        os.environ[BUILD_ENV] = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     start = time.perf_counter()
-    failures = run([p for p in todo if not reads_records(p)], cache, args.jobs, timeout, times)
-    if not failures:
-        failures = run([p for p in todo if reads_records(p)], cache, args.jobs, timeout, times)
+    failures = run(todo, cache, args.jobs, timeout, times)
     times_path.write_text(json.dumps(times, indent=1, sort_keys=True))
     print(f"executed {len(todo)} page(s) in {time.perf_counter() - start:.1f} s of wall time, "
           f"{args.jobs} at a time")

@@ -4,13 +4,13 @@
 `make pdf` builds the book as one HTML page (`jupyter-book build --builder singlehtml`, which
 reuses the executed chapters of `make book`: nothing is executed again) and then runs this
 script, which serves that page on a local port, opens it in the Debian `chromium` the site tests
-already use (no TeX), waits until a reader would see everything (every image loaded, every
-equation typeset by MathJax, the web fonts in), opens the cells that a page hides behind a
-toggle (unfolded into plain blocks, which Chromium can break across pages), and prints it with
-Chromium's own PDF printer (DevTools `Page.printToPDF`): A4, page numbers in the footer, the
-site's print styles (`_static/print.css`: a new page per chapter, code wrapped instead of
-cut). Jupyter Book's own `pdfhtml` builder does the same with a browser
-that pyppeteer downloads; this one uses the browser that is installed.
+already use (the same session: tools/book/browser.py; no TeX), waits until a reader would see
+everything (every image loaded, every equation typeset by MathJax, the web fonts in), opens the
+cells that a page hides behind a toggle (unfolded into plain blocks, which Chromium can break
+across pages), and prints it with Chromium's own PDF printer (DevTools `Page.printToPDF`): A4,
+page numbers in the footer, the site's print styles (`_static/print.css`: a new page per
+chapter, code wrapped instead of cut). Jupyter Book's own `pdfhtml` builder does the same with a
+browser that pyppeteer downloads; this one uses the browser that is installed.
 
 It refuses to write a PDF of a page that is not whole: an image that did not load, an equation
 that MathJax did not typeset, or a page with no chapter on it is an error (exit status 1).
@@ -24,26 +24,18 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
-import functools
-import http.server
 import re
 import shutil
 import sys
-import tempfile
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tools.book
+from tools.book.browser import browser, serve  # the site tests' browser session
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-    "--window-size=1200,900",
-]
+
+PRINT_TIMEOUT = 180  # seconds to load the whole book as one page, and to typeset it
 
 # -----------------------------------------------------------------------------
 # the page, made ready to print
@@ -121,46 +113,6 @@ def root_page(folder: Path) -> str:
     return max(pages, key=lambda p: p.stat().st_size).relative_to(folder).as_posix()
 
 
-@contextlib.contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    """Serve `folder` on a free local port for the duration of the block; yield its base URL."""
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@contextlib.contextmanager
-def browser() -> Iterator:
-    """A headless chromium with a fresh profile, closed (and its profile removed) afterwards."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="make-pdf-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(180)
-    driver.set_script_timeout(180)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
 # -----------------------------------------------------------------------------
 # print
 
@@ -173,7 +125,7 @@ def make_pdf(source: Path, out: Path) -> dict:
     printable = source / f"{out.stem}.html"
     if (source / page).resolve() != printable.resolve():
         shutil.copyfile(source / page, printable)
-    with serve(source) as url, browser() as driver:
+    with serve(source) as url, browser(PRINT_TIMEOUT) as driver:
         driver.get(url + printable.name)
         ready = driver.execute_async_script(READY_JS)
         if ready["problems"]:

@@ -14,7 +14,7 @@ that glued it: figures and tables show where they were made, and a glued number 
 is an error: the notebook would not match the chapter.
 
 Usage: offline_notebooks.py [CHAPTER.md ...] [--cache DIR] [--out DIR]
-       (defaults: every executable page of book/, _build/.jupyter_cache, _build/offline)
+       (defaults: every page of _toc.yml that executes, _build/.jupyter_cache, _build/offline)
 """
 
 from __future__ import annotations
@@ -23,14 +23,10 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-GLUE_PREFIX = "application/papermill.record/"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tools.book
+from tools.book import layout
 
-
-def chapters(folder: Path) -> list[Path]:
-    """The executable pages of the book: MyST Markdown with a kernelspec in the front matter."""
-    return [p for p in sorted(folder.glob("*.md"))
-            if "kernelspec:" in p.read_text(encoding="utf-8").split("\n---", 1)[0]]
+ROOT = layout.ROOT
 
 
 def unglue(output: dict) -> dict:
@@ -38,7 +34,7 @@ def unglue(output: dict) -> dict:
     name = output.get("metadata", {}).get("scrapbook", {}).get("name")
     if name is None:
         return output
-    data = {key.removeprefix(GLUE_PREFIX): value for key, value in output["data"].items()}
+    data = {key.removeprefix(layout.GLUE_PREFIX): value for key, value in output["data"].items()}
     if set(data) == {"text/plain"}:  # a number or a string: say which one it is
         data["text/plain"] = f"{name}: {data['text/plain']}"
     output["data"] = data
@@ -66,8 +62,8 @@ def offline_notebook(chapter: Path, cache):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("chapters", nargs="*", type=Path,
-                        help="chapters to write (default: every executable page of book/)")
-    parser.add_argument("--cache", type=Path, default=ROOT / "_build" / ".jupyter_cache",
+                        help="chapters to write (default: every page of the book that executes)")
+    parser.add_argument("--cache", type=Path, default=ROOT / layout.CACHE,
                         help="the build's jupyter-cache (default: _build/.jupyter_cache)")
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "offline",
                         help="where to write the notebooks (default: _build/offline)")
@@ -81,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     cache = get_cache(str(args.cache))
     args.out.mkdir(parents=True, exist_ok=True)
-    for chapter in args.chapters or chapters(ROOT / "book"):
+    for chapter in args.chapters or layout.executed_pages(ROOT):
         nb = offline_notebook(chapter, cache)
         nbformat.validate(nb)
         target = args.out / f"{chapter.stem}.ipynb"

@@ -26,9 +26,11 @@ script reads each `.md` file and lists every number that looks typed:
   `myst: substitutions`, or `parse: myst_substitutions` in the book's `_config.yml`) is a number
   of any size or holds a typed number, reported at the definition and at each use.
 
-Prose is everything a reader reads as text, including the bodies of directives such as
-admonitions (`{note}`, `{warning}`) and figure captions (`{glue:figure}`). Skipped: the front
-matter (but for substitutions), code cells and code blocks, inline code, glue roles such as
+The page is read by the parser the build uses (myst-parser's markdown-it with the extensions of
+`_config.yml`; tools/book/myst.py), so prose is what the build reads as text: paragraphs,
+headings, lists, tables, definition lists, and the bodies of directives such as admonitions
+(`{note}`, `{warning}`) and figure captions (`{glue:figure}`). Skipped: the front matter (but for
+substitutions), code cells and code blocks, inline code, glue roles such as
 {glue:text}`key:.4f`, directive options (`:width: 80%`), link targets, URLs, HTML tags and
 comments, MyST comments (`% ...`), labels (`(label)=`) and cell breaks (`+++`).
 
@@ -45,42 +47,16 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tools.book
+from tools.book import myst  # the page as the build parses it
+
 # -----------------------------------------------------------------------------
-# what a number looks like, and what is not prose
+# what a number looks like
 
-FENCE = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})\s*(\{([\w:.-]+)\})?")
-# directives whose body is code or data for the machine, not text for the reader
-CODE_DIRECTIVES = {
-    "code-cell", "code", "code-block", "sourcecode", "literalinclude", "raw", "include",
-    "glue", "glue:any", "glue:math", "glue:md", "glue:text", "mermaid", "graphviz", "toctree",
-    "tableofcontents", "bibliography", "eval-rst",
-}
-MATH_DIRECTIVES = {"math"}
-AMSMATH_BEGIN = re.compile(
-    r"^\s*\\begin\{(equation|multline|gather|align|alignat|flalign|eqnarray)\*?\}"
-)
-OPTION = re.compile(r"^\s*:[\w-]+:(\s|$)")
-ROLE = re.compile(r"\{([\w:.-]+)\}`([^`]*)`")
-GLUE_ROLES = re.compile(r"^(glue|eval)(:|$)")  # pasted from execution
-CODE_ROLES = {"code", "literal", "samp", "file", "command", "program", "kbd", "envvar",
-              "option", "regexp", "makevar", "mailheader", "mimetype", "newsgroup", "dfn"}
-REFERENCE_ROLES = re.compile(
-    r"^(ref|numref|doc|eq|download|any|term|keyword|token|cite(:\w+)?|external(:.*)?|"
-    r"prf:ref|py:\w+|std:\w+|c:\w+|cpp:\w+|js:\w+|rst:\w+|math:numref)$"
-)
-INLINE_CODE = re.compile(r"`+[^`]*`+")
-DOLLAR = re.compile(r"(?<!\\)(\$\$?)")
-LINK_TARGET = re.compile(r"\]\([^)]*\)")
-URL = re.compile(r"<?\b(?:https?|ftp|file)://[^\s>)]+>?|\bdoi:\S+|\barXiv:\S+", re.IGNORECASE)
-HTML_COMMENT = re.compile(r"<!--.*?-->")
-HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
-LABEL = re.compile(r"^\s*\([\w:.-]+\)=\s*$")
-SUBSTITUTION = re.compile(r"\{\{\s*([A-Za-z_][\w.-]*)\s*(\|[^}]*)?\}\}")
-
+SUBSTITUTION_DEFINITION = re.compile(r"\s*([A-Za-z_][\w.-]*)\s*:")  # a line of front matter
 _AMOUNT = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"  # 32,033.5 or 32033 or 2.45
 _NOT_AFTER = r"(?<![\w.])(?<![A-Za-z]-)"  # not inside a word or a name such as SHA-256
 NUMBER = re.compile(
@@ -136,103 +112,6 @@ class Finding(NamedTuple):
     token: str
     line: str
     why: str
-
-
-@dataclass
-class _Fence:
-    char: str  # "`", "~" or ":"
-    length: int
-    kind: str  # "code" (skipped), "math" or "prose" (checked)
-    options: bool = True  # still in the directive's leading `:key: value` options
-
-
-def _closes(stripped: str, fence: _Fence) -> bool:
-    return (
-        len(stripped) >= fence.length
-        and stripped[0] == fence.char
-        and stripped.strip(fence.char) == ""
-    )
-
-
-def _front_matter_end(lines: list[str]) -> int:
-    """The index of the first line after the YAML front matter (0 when there is none)."""
-    if not lines or lines[0].strip() != "---":
-        return 0
-    i = 1
-    while i < len(lines) and lines[i].strip() != "---":
-        i += 1
-    return i + 1
-
-
-def prose_lines(text: str) -> Iterator[tuple[int, str, str]]:
-    """Yield (line_number, line, kind) for every line of `text` a reader reads: kind "prose"
-    for text, "math" for a line of a display math block, a {math} directive or an amsmath
-    environment. A blank line yields kind "break" (the end of a paragraph)."""
-    lines = text.splitlines()
-    i = _front_matter_end(lines)
-    stack: list[_Fence] = []  # open fences, innermost last
-    in_math = in_comment = in_yaml_options = False
-    amsmath_end: str | None = None
-    while i < len(lines):
-        line = lines[i]
-        stripped = line.strip()
-        i += 1
-        top = stack[-1] if stack else None
-        if top is not None and _closes(stripped, top):
-            stack.pop()
-            yield i, "", "break"
-            continue
-        if top is not None and top.kind == "code":
-            continue
-        if top is not None and top.options:  # the head of a directive's body
-            if in_yaml_options:
-                in_yaml_options = stripped != "---"
-                continue
-            if stripped == "---":
-                in_yaml_options = True
-                continue
-            if OPTION.match(line):
-                continue
-            top.options = False
-        if top is not None and top.kind == "math":
-            yield i, line, "math"
-            continue
-        m = FENCE.match(line)
-        if m and not in_math and not in_comment and amsmath_end is None:
-            marker, name = m.group(1), m.group(3)
-            kind = "code" if name is None or name in CODE_DIRECTIVES else "prose"
-            if name in MATH_DIRECTIVES:
-                kind = "math"
-            if marker[0] == ":" and name is None:
-                kind = "prose"  # a bare ::: block is a div of prose
-            stack.append(_Fence(marker[0], len(marker), kind, options=name is not None))
-            yield i, "", "break"
-            continue
-        if amsmath_end is not None:
-            if amsmath_end in stripped:
-                amsmath_end = None
-            yield i, line, "math"
-        elif in_math:
-            in_math = not stripped.endswith("$$")
-            yield i, line, "math"
-        elif stripped.startswith("$$"):
-            in_math = not (stripped.endswith("$$") and len(stripped) >= 4)
-            yield i, line, "math"
-        elif (ams := AMSMATH_BEGIN.match(line)) is not None:
-            end = f"\\end{{{ams.group(1)}"
-            if end not in stripped:
-                amsmath_end = end
-            yield i, line, "math"
-        elif in_comment:
-            in_comment = "-->" not in stripped
-        elif stripped.startswith("<!--") and "-->" not in stripped:
-            in_comment = True
-        elif stripped.startswith("%") or stripped.startswith("+++") or LABEL.match(line):
-            pass
-        elif not stripped:
-            yield i, "", "break"
-        else:
-            yield i, line, "prose"
 
 
 # -----------------------------------------------------------------------------
@@ -291,23 +170,6 @@ def _no_overlaps(hits: list[tuple[int, int, str, str]]) -> list[tuple[int, str, 
     return [(start, token, why) for start, _, token, why in kept]
 
 
-def scan_role(name: str, content: str) -> list[tuple[int, str, str]]:
-    """Typed numbers in a role's content: none for glue, code and reference targets."""
-    if GLUE_ROLES.match(name) or name in CODE_ROLES:
-        return []
-    if name == "math":
-        return [(s, t, f"{w} ({{math}} role)") for s, t, w in scan_math(content)]
-    if REFERENCE_ROLES.match(name):
-        if "<" not in content:
-            return []  # a bare target: a label, a document, a citation key
-        content = content[: content.rindex("<")]  # the title the reader sees
-    return [(s, t, f"{w} (in a {{{name}}} role)") for s, t, w in scan_prose(content)]
-
-
-def _blank(text: str, m: re.Match) -> str:
-    return text[: m.start()] + " " * (m.end() - m.start()) + text[m.end():]
-
-
 # -----------------------------------------------------------------------------
 # substitutions
 
@@ -325,15 +187,10 @@ def _yaml(text: str) -> dict:
 def substitutions_of(text: str) -> dict[str, object]:
     """The substitutions a page defines in its front matter (`substitutions`, or under
     `myst:`), name -> value."""
-    lines = text.splitlines()
-    end = _front_matter_end(lines)
-    if not end:
-        return {}
-    meta = _yaml("\n".join(lines[1 : end - 1]))
+    meta, _ = myst.front_matter(text)
     subs = dict(meta.get("substitutions") or {})
-    myst = meta.get("myst")
-    if isinstance(myst, dict):
-        subs.update(myst.get("substitutions") or {})
+    if isinstance(meta.get("myst"), dict):
+        subs.update(meta["myst"].get("substitutions") or {})
     return subs
 
 
@@ -367,53 +224,35 @@ def _typed_value(value: object) -> str | None:
 # a page
 
 
+def scan(piece: myst.Piece, typed: dict[str, str]) -> list[tuple[int, str, str]]:
+    """(start, token, why) for every typed number in a piece of the page's prose."""
+    if piece.kind == "substitution":
+        return [(0, piece.text, typed[piece.name])] if piece.name in typed else []
+    if piece.kind == "math":
+        where = " ({math} role)" if piece.name == "math" else ""
+        return [(s, t, w + where) for s, t, w in scan_math(piece.text)]
+    where = f" (in a {{{piece.name}}} role)" if piece.name else ""
+    return [(s, t, w + where) for s, t, w in scan_prose(piece.text)]
+
+
 def find(text: str, substitutions: dict[str, object] | None = None) -> Iterator[Finding]:
     """Yield a Finding (line_number, token, line, why) for every hand-typed number in `text`.
 
     `substitutions` adds to the ones the page's front matter defines (the book's own)."""
     subs = dict(substitutions or {})
-    subs.update(substitutions_of(text))
+    defined = substitutions_of(text)
+    subs.update(defined)
     typed = {name: why for name, value in subs.items() if (why := _typed_value(value))}
     lines = text.splitlines()
-    for lineno, line in enumerate(lines[: _front_matter_end(lines)], start=1):
-        m = re.match(r"\s*([A-Za-z_][\w.-]*)\s*:", line)
-        if m and m.group(1) in typed and m.group(1) in substitutions_of(text):
+    _, end = myst.front_matter(text)
+    for lineno, line in enumerate(lines[:end], start=1):
+        m = SUBSTITUTION_DEFINITION.match(line)
+        if m and m.group(1) in typed and m.group(1) in defined:
             yield Finding(lineno, m.group(1), line.strip(), typed[m.group(1)])
-
-    math_open: str | None = None  # an inline `$` or `$$` left open on an earlier line
-    for lineno, line, kind in prose_lines(text):
-        if kind == "break":
-            math_open = None
-            continue
-        if kind == "math":
-            for _, token, why in scan_math(line):
-                yield Finding(lineno, token, line.strip(), why)
-            continue
-        found: list[tuple[int, str, str]] = []
-        clean = HTML_COMMENT.sub(" ", line)
-        for m in SUBSTITUTION.finditer(clean):
-            if m.group(1) in typed:
-                found.append((m.start(), m.group(0), typed[m.group(1)]))
-        while (m := ROLE.search(clean)) is not None:
-            found += [(m.start() + s, t, w) for s, t, w in scan_role(m.group(1), m.group(2))]
-            clean = _blank(clean, m)
-        for pattern in (INLINE_CODE, LINK_TARGET, URL, HTML_TAG):
-            clean = pattern.sub(lambda m: " " * (m.end() - m.start()), clean)
-        # inline math, which may open on one line and close on another in the same paragraph
-        position = 0
-        for piece in DOLLAR.split(clean):
-            if piece in ("$", "$$"):
-                if math_open is None:
-                    math_open = piece
-                elif math_open == piece:
-                    math_open = None
-            elif math_open is not None:
-                found += [(position + s, t, w) for s, t, w in scan_math(piece)]
-            else:
-                found += [(position + s, t, w) for s, t, w in scan_prose(piece)]
-            position += len(piece)
-        for _, token, why in sorted(found):
-            yield Finding(lineno, token, line.strip(), why)
+    found = [(piece.line, piece.column + start, token, why)
+             for piece in myst.prose(text) for start, token, why in scan(piece, typed)]
+    for lineno, _, token, why in sorted(found):
+        yield Finding(lineno, token, lines[lineno - 1].strip(), why)
 
 
 # -----------------------------------------------------------------------------

@@ -226,7 +226,7 @@ def claims_table(claims: Iterable[Claim] | None = None) -> list[dict]:
             for c in (CLAIMS.values() if claims is None else claims)]
 
 
-CLAIMS_HEADER = ("claim", "compared", "verdict", "95% interval (a − b)", "seeds", "page")
+CLAIMS_HEADER = ("claim", "compared", "verdict", f"{LEVEL:.0%} interval (a − b)", "seeds", "page")
 
 
 def glue_claims(key: str, claims: Iterable[Claim] | None = None) -> None:

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from makemore.stats import mean_std
 from makemore.training import smooth_log10
 
 STYLE = {
@@ -301,7 +302,7 @@ def plot_results(entries: list[dict], lecture: dict[str, dict[str, float]]) -> F
     for i, e in enumerate(entries):  # the seed-to-seed spread, where a chapter measured it
         seeds = e.get("seeds", {}).get("dev")
         if seeds and len(seeds) > 1:
-            ax.errorbar(x[i] + 0.2, float(np.mean(seeds)), yerr=float(np.std(seeds, ddof=1)),
+            ax.errorbar(x[i] + 0.2, float(np.mean(seeds)), yerr=mean_std(seeds)[1],
                         color="dimgray", capsize=3, lw=1.2, zorder=4,
                         label=None if labelled else "dev over seeds: mean ± std")
             labelled = True

@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 import sitecheck
 
+from tools.book.browser import browser, browser_missing, serve
+
 
 def need(reason: str) -> None:
     """Skip locally; fail in CI, where the site and the browser must be there."""
@@ -19,10 +21,10 @@ def need(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def driver():
-    missing = sitecheck.browser_missing()
+    missing = browser_missing()
     if missing:
         need(missing)
-    with sitecheck.browser() as d:
+    with browser() as d:
         yield d
 
 
@@ -36,5 +38,5 @@ def site():
 
 @pytest.fixture(scope="session")
 def site_url(site):
-    with sitecheck.serve(site) as url:
+    with serve(site) as url:
         yield url

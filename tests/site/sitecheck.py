@@ -10,31 +10,18 @@ wrong on it: no traceback, no error output, no stderr output block, no warning o
 docutils system message.
 
 The site is served over HTTP from a local thread (as a reader would get it, and so that images
-can be read back through a canvas) to a headless Debian `chromium` driven by selenium.
+can be read back through a canvas) to a headless Debian `chromium` driven by selenium: the
+browser session tools/make_pdf.py uses too (tools/book/browser.py).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
 import os
 import re
-import shutil
-import tempfile
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 SKIP_DIRS = {"_static", "_sources", "_images", "_downloads", ".doctrees"}
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-    "--window-size=1200,900",
-]
 
 
 def in_ci() -> bool:
@@ -53,58 +40,6 @@ def pages(site: Path) -> list[str]:
         for p in site.rglob("*.html")
         if not SKIP_DIRS & set(p.relative_to(site).parts)
     )
-
-
-# -----------------------------------------------------------------------------
-# a local web server and a headless browser
-
-
-@contextlib.contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    """Serve `folder` on a free local port for the duration of the block; yield its base URL."""
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args) -> None:
-            pass
-
-    handler = functools.partial(Quiet, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def browser_missing() -> str | None:
-    """Why the browser cannot run here, or None when it can."""
-    for exe in (CHROMIUM, CHROMEDRIVER):
-        if not os.access(exe, os.X_OK):
-            return f"{exe} not found (apt-get install chromium chromium-driver)"
-    return None
-
-
-@contextlib.contextmanager
-def browser() -> Iterator:
-    """A headless chromium with a fresh profile, closed (and its profile removed) afterwards."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="sitecheck-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 # -----------------------------------------------------------------------------

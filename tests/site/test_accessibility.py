@@ -23,6 +23,8 @@ import pytest
 import sitecheck
 from PIL import Image
 
+from tools.book.browser import serve
+
 SITE = sitecheck.site_dir()
 PAGES = sitecheck.pages(SITE) if SITE.is_dir() else []
 BOOK_PAGES = [p for p in PAGES if p.startswith("book/")]
@@ -86,7 +88,7 @@ def synthetic(tmp_path_factory):
     for name, html in {"bad.html": BAD, "good.html": GOOD, "narrow.html": NARROW}.items():
         (folder / name).write_text(html, encoding="utf-8")
     Image.new("RGB", (40, 20), (255, 255, 255)).save(folder / "opaque.png")
-    with sitecheck.serve(folder) as url:
+    with serve(folder) as url:
         yield url
 
 

@@ -6,6 +6,8 @@ import pytest
 import sitecheck
 from PIL import Image
 
+from tools.book.browser import serve
+
 GOOD = """<!doctype html><html><body id="top"><main><article>
 <h1>A good page</h1>
 <p>The loss is <span class="pasted-text">2.1234</span>.</p>
@@ -38,7 +40,7 @@ def synthetic_site(tmp_path_factory):
     (folder / "bad.html").write_text(BAD, encoding="utf-8")
     Image.new("RGB", (40, 20), (255, 255, 255)).save(folder / "opaque.png")
     Image.new("RGBA", (40, 20), (255, 255, 255, 0)).save(folder / "transparent.png")
-    with sitecheck.serve(folder) as url:
+    with serve(folder) as url:
         yield url, folder
 
 
