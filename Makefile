@@ -27,6 +27,7 @@ data: $(VENV)
 # so a cached build never shows numbers the current code did not print. The chapters are then
 # executed two at a time into that cache (tools/execute_book.py), and Sphinx reads them from it;
 # it executes the results page itself, after them, on every build (_ext/page_dependencies.py).
+# Last, where the time went: each page's execution seconds and its runs' training CPU.
 CODE_HASH = find code _ext requirements.txt -type f -not -path '*/__pycache__/*' \
 	-not -path '*.egg-info/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum
 
@@ -36,10 +37,12 @@ book: $(VENV) data
 	if [ "$$(cat $(STAMP) 2>/dev/null)" != "$$hash" ]; then \
 		echo "code/ changed: re-executing every chapter"; rm -rf $(CACHE) $(DOCTREES); fi; \
 	$(PY) tools/execute_book.py --cache $(CACHE) && \
-	.venv/bin/jupyter-book build . -W -n --keep-going && echo $$hash > $(STAMP)
+	.venv/bin/jupyter-book build . -W -n --keep-going && echo $$hash > $(STAMP) && \
+	$(PY) tools/build_times.py --runs
 
+# two processes: the suite stays under a minute on two cores (tests/site, the browser's, runs alone)
 test: $(VENV) data
-	.venv/bin/pytest
+	.venv/bin/pytest -n 2
 
 lint: $(VENV)
 	.venv/bin/ruff check .

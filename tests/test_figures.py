@@ -84,3 +84,7 @@ def test_results_chart():
                {"key": "b", "model": "model b", "losses": {"train": 2.0, "dev": 2.15},
                 "seeds": {"dev": [2.15, 2.16, 2.14]}}]
     _check(figures.plot_results(entries, {"a": {"dev": 2.17}}))
+    entries[1]["cpu_seconds"] = 12.0  # a has no budget measured: left out
+    fig = figures.plot_budget(entries)
+    _check(fig)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["model b"]

@@ -114,6 +114,8 @@ def test_load_reads_the_records_the_executed_chapters_glued(book):
     assert [(e["key"], e["losses"]["dev"]) for e in got] == [("wavenet", 2.0), ("mlp", 2.2)]
     assert [(r["key"], r["split"], r["loss"]) for r in results.as_rows(got[:1])] == [
         ("wavenet", "train", 2.0), ("wavenet", "dev", 2.0)]
+    assert {(r["steps"], r["cpu_seconds"], r["seeds"]) for r in results.as_rows(got)} == {
+        (100, None, None)}
     assert set(results.records(pages={(book / "book" / "other.md").resolve()})) == {"wavenet"}
 
 
@@ -165,10 +167,13 @@ def test_a_record_s_cpu_seconds_travel_as_a_timing_and_come_back(book):
     glued = results.glue_of(cells)
     assert "cpu_seconds" not in json.loads(ast.literal_eval(glued["record.mlp"]["text/plain"]))
     assert float(glued["mlp_cpu"]["text/plain"]) == 12.5 and "timing_keys.mlp_cpu" in glued
-    execute(book / "book" / "ch.md", 2.2, call("mlp", 2.2, cpu_seconds=12.5),
-            call("bigram", 2.4))
+    execute(book / "book" / "ch.md", 2.2,
+            call("mlp", 2.2, cpu_seconds=12.5, seeds={"dev": [2.2, 2.3]}), call("bigram", 2.4))
     mlp, bigram = results.load(["mlp", "bigram"])
     assert mlp["cpu_seconds"] == 12.5 and bigram["cpu_seconds"] is None
+    # results.json's rows carry each run's budget and its seeds' losses on that split
+    assert [(r["split"], r["cpu_seconds"], r["seeds"]) for r in results.as_rows([mlp])] == [
+        ("train", 12.5, None), ("dev", 12.5, [2.2, 2.3])]
 
 
 def test_claims_come_back_from_the_pages_that_made_them(book):

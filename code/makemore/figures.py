@@ -19,7 +19,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from makemore.stats import mean_std
 from makemore.training import smooth_log10
 
 STYLE = {
@@ -289,30 +288,53 @@ def plot_dashboard(report, title: str, ylim: tuple[float, float] = (-6.5, 0.5)) 
 
 @styled()
 def plot_results(entries: list[dict], lecture: dict[str, dict[str, float]]) -> Figure:
-    """Every recorded model's train and dev loss as paired bars, with the lecture's dev loss
-    as a black tick where it printed one, and the spread over seeds as an error bar where a
-    chapter trained several; `entries` come from makemore.results.load."""
-    fig, ax = new_figure(width=max(9.0, 0.5 * len(entries)), height=4.8)
-    x = np.arange(len(entries))
-    for k, (split, offset) in enumerate((("train", -0.2), ("dev", 0.2))):
-        values = [e["losses"].get(split, np.nan) for e in entries]
-        bars = ax.bar(x + offset, values, width=0.38, color=f"C{k}", label=f"{split} (this build)")
-        ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=2, rotation=90)
-    labelled = False
-    for i, e in enumerate(entries):  # the seed-to-seed spread, where a chapter measured it
-        seeds = e.get("seeds", {}).get("dev")
-        if seeds and len(seeds) > 1:
-            ax.errorbar(x[i] + 0.2, float(np.mean(seeds)), yerr=mean_std(seeds)[1],
-                        color="dimgray", capsize=3, lw=1.2, zorder=4,
-                        label=None if labelled else "dev over seeds: mean ± std")
-            labelled = True
-    ref = [lecture.get(e["key"], {}).get("dev", np.nan) for e in entries]
-    ax.scatter(x + 0.2, ref, marker="_", s=400, color="black", zorder=3, label="lecture's dev")
-    ax.set_xticks(x, [e["model"] for e in entries], rotation=25, ha="right", fontsize=8)
-    ax.set_ylabel("mean cross-entropy (nats per character)")
-    low = min(min(e["losses"].values()) for e in entries)
-    high = max(max(e["losses"].values()) for e in entries)
-    ax.set_ylim(low - 0.15, high + 0.12)
-    ax.legend(loc="upper right", fontsize=8)
-    ax.set_title("Every model of the book: lower is better")
+    """Every recorded model as one row of dots on a loss axis (book order, top to bottom): its
+    train (hollow) and dev (filled) loss in this build, the dev loss of each seed where its
+    chapter trained several (small grey dots), and the dev loss its lecture printed (a black
+    bar) where there is one. Dots, not bars: a bar's length would start from an axis cut
+    near the losses, and exaggerate every difference. `entries` come from
+    makemore.results.load; `lecture` maps a key to {"dev": the printed dev loss}."""
+    n = len(entries)
+    fig, ax = new_figure(width=8.0, height=1.4 + 0.3 * n)
+    y = np.arange(n)[::-1]  # the first model at the top
+    labelled = set()
+
+    def label(name: str) -> str | None:
+        return None if name in labelled or labelled.add(name) else name
+
+    for i, e in enumerate(entries):
+        ax.axhline(y[i], color="0.85", lw=0.6, zorder=0)
+        seeds = e.get("seeds", {}).get("dev") or []
+        ax.scatter(seeds, [y[i]] * len(seeds), s=10, color="0.45", zorder=2,
+                   label=label("dev, each seed") if seeds else None)
+        if "train" in e["losses"]:
+            ax.scatter(e["losses"]["train"], y[i], s=36, facecolors="white", edgecolors="C0",
+                       lw=1.5, zorder=3, label=label("train (this build)"))
+        ax.scatter(e["losses"]["dev"], y[i], s=36, color="C1", zorder=4,
+                   label=label("dev (this build)"))
+        ref = lecture.get(e["key"], {}).get("dev")
+        if ref is not None:
+            ax.scatter(ref, y[i], marker="|", s=160, lw=2, color="black", zorder=5,
+                       label=label("dev, as the lecture printed it"))
+    ax.set_yticks(y, [e["model"] for e in entries], fontsize=8)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel("mean cross-entropy (nats per character): lower is better")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, fontsize=8, frameon=False)
+    return fig
+
+
+@styled()
+def plot_budget(entries: list[dict]) -> Figure:
+    """Each recorded model whose chapter measured its run's training CPU seconds, as a point:
+    dev loss against that budget (log scale), labelled with the model's name. The frontier a
+    reader looks for is the lower left: less loss for less compute."""
+    timed = [e for e in entries if e.get("cpu_seconds")]
+    fig, ax = new_figure(width=8.0, height=5.0)
+    for k, e in enumerate(timed):
+        x, y = e["cpu_seconds"], e["losses"]["dev"]
+        ax.scatter(x, y, s=30, color=f"C{k % 10}", zorder=3)
+        ax.annotate(e["model"], (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel("training CPU seconds of the run (log scale; evaluation not counted)")
+    ax.set_ylabel("dev loss (nats per character)")
     return fig

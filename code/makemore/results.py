@@ -208,10 +208,14 @@ def load(keys: list[str], folder: Path | None = None) -> list[dict]:
 
 
 def as_rows(entries: list[dict]) -> list[dict]:
-    """Flatten records to one row per (model, split), the shape of the site's results.json."""
+    """Flatten records to one row per (model, split), the shape of the site's results.json:
+    the loss, and the budget the run got (its steps; its training CPU seconds, None where its
+    chapter did not measure them) and, where its chapter trained several seeds, their losses
+    on that split (else None)."""
     return [
-        {"model": e["model"], "key": e["key"], "split": split, "loss": loss,
-         "parameters": e["params"], "steps": e["steps"]}
+        {"model": e["model"], "key": e["key"], "chapter": e["chapter"], "split": split,
+         "loss": loss, "parameters": e["params"], "steps": e["steps"],
+         "cpu_seconds": e.get("cpu_seconds"), "seeds": e.get("seeds", {}).get(split)}
         for e in entries
         for split, loss in e["losses"].items()
     ]

@@ -80,7 +80,8 @@ def test_results_json_holds_the_models_the_results_page_shows(site):
     written = datetime.fromtimestamp((site / "book" / "results.html").stat().st_mtime, UTC)
     assert built >= written.replace(microsecond=0), "results.json is older than the site"
     rows = payload["rows"]
-    assert rows and {"model", "key", "split", "loss", "parameters", "steps"} == set(rows[0])
+    assert rows and {"model", "key", "chapter", "split", "loss", "parameters", "steps",
+                     "cpu_seconds", "seeds"} == set(rows[0])
     page = re.sub(r"<[^>]+>", " ", (site / "book" / "results.html").read_text(encoding="utf-8"))
     shown = set(re.findall(r"\d+\.\d{4}", page))
     missing = [f"{r['key']} {r['split']} {r['loss']:.4f}" for r in rows
