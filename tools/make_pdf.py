@@ -128,8 +128,8 @@ def mend_outline(pdf: Path, headings: list[str]) -> int:
         if item is None:
             continue
         title = " ".join(str(item.get("/Title", "")).split())
-        half = title[: len(title) // 2]
-        if title not in known and len(title) % 2 == 0 and half * 2 == title and half in known:
+        half = title[: len(title) // 2].strip()
+        if title not in known and half in known and title in (half * 2, f"{half} {half}"):
             item[NameObject("/Title")] = TextStringObject(half)
             mended += 1
         stack += [item.get("/Next"), item.get("/First")]
