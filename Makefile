@@ -7,12 +7,14 @@ DOCTREES := _build/.doctrees
 STAMP   := _build/.code-hash
 NODE    := node_modules/.package-lock.json
 
-.PHONY: setup book test lint bench clean data prose reproducible site-test pdf notebooks
+.PHONY: setup book test lint bench clean data prose reproducible site-test pdf notebooks dist links
 
 $(VENV): requirements.txt pyproject.toml
 	python3 -m venv .venv
 	.venv/bin/pip install --upgrade pip
 	.venv/bin/pip install -r requirements.txt
+	@# the package was installed as `makemore` before its distribution became makemore-book
+	@.venv/bin/pip uninstall -y -q makemore 2>/dev/null || true
 	touch $(VENV)
 
 setup: $(VENV)
@@ -74,6 +76,30 @@ pdf: book
 # build's jupyter-cache (tools/offline_notebooks.py): _build/offline/*.ipynb.
 notebooks: book
 	$(PY) tools/offline_notebooks.py --out _build/offline
+
+# The package as the index will have it: _build/dist/makemore_book-*.whl and .tar.gz, built
+# without a network on the pinned setuptools, and checked by twine (metadata, README render).
+dist: $(VENV)
+	rm -rf _build/dist
+	$(PY) -m build --no-isolation --outdir _build/dist .
+	.venv/bin/twine check --strict _build/dist/*
+
+# Every external link of the book answers (Sphinx's linkcheck; needs the internet, so not in
+# .ci/run: .github/workflows/links.yml runs it weekly). Nothing is executed: the config is
+# _config.yml with execute_notebooks off (no warning for the glue and labels it then lacks),
+# written beside it (local extensions resolve from its folder; hidden files are not pages).
+# A broken link is listed (_build/linkcheck/_build/html/output.txt) and the exit status is 1.
+LINKCHECK_CONFIG := .linkcheck-config.yml
+links: $(VENV)
+	$(PY) -c "import yaml; c = yaml.safe_load(open('_config.yml')); \
+	c['execute']['execute_notebooks'] = 'off'; \
+	c['sphinx']['config'].update(linkcheck_retries=3, linkcheck_timeout=30, \
+	linkcheck_report_timeouts_as_broken=True); \
+	c['sphinx']['config']['suppress_warnings'] += ['mystnb.glue', 'mystnb.glue_ref', 'ref']; \
+	yaml.safe_dump(c, open('$(LINKCHECK_CONFIG)', 'w'))"
+	.venv/bin/jupyter-book build . --builder linkcheck --config $(LINKCHECK_CONFIG) \
+		--path-output _build/linkcheck; \
+	status=$$?; rm -f $(LINKCHECK_CONFIG); exit $$status
 
 bench: $(VENV)
 	$(PY) bench/train_speed.py

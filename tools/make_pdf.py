@@ -8,7 +8,8 @@ already use (the same session: tools/book/browser.py; no TeX), waits until a rea
 everything (every image loaded, every equation typeset by MathJax, the web fonts in), opens the
 cells that a page hides behind a toggle (unfolded into plain blocks, which Chromium can break
 across pages), and prints it with Chromium's own PDF printer (DevTools `Page.printToPDF`): A4,
-page numbers in the footer, the site's print styles (`_static/print.css`: a new page per
+page numbers in the footer, bookmarks for every chapter and section (the document outline
+of a tagged PDF), the site's print styles (`_static/print.css`: a new page per
 chapter, code wrapped instead of cut). Jupyter Book's own `pdfhtml` builder does the same with a
 browser that pyppeteer downloads; this one uses the browser that is installed.
 
@@ -99,6 +100,47 @@ FOOTER = ('<div style="font-size:8px;width:100%;text-align:center;color:#555;">'
           '<span class="totalPages"></span></div>')
 
 
+# The text of every section heading, as the outline should show it (no permalink sign).
+HEADINGS_JS = r"""
+return [...document.querySelectorAll('section > :is(h1, h2, h3, h4, h5, h6)')].map(h => {
+  const copy = h.cloneNode(true);
+  copy.querySelectorAll('.headerlink').forEach(a => a.remove());
+  return copy.textContent.replace(/\s+/g, ' ').trim();
+});
+"""
+
+
+def mend_outline(pdf: Path, headings: list[str]) -> int:
+    """Chromium's document outline doubles the text of a heading that opens a page ("The data"
+    becomes "The dataThe data", Chromium 156). Each bookmark whose title is some heading of the
+    page twice over gets that heading's text; the PDF is rewritten only when one did (pypdf).
+    Returns how many were mended."""
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject, TextStringObject
+
+    known = set(headings)
+    writer = PdfWriter(clone_from=str(pdf))
+    mended = 0
+    stack = [writer.root_object["/Outlines"].get_object().get("/First")]
+    while stack:
+        item = stack.pop()
+        item = item.get_object() if item is not None else None
+        if item is None:
+            continue
+        title = " ".join(str(item.get("/Title", "")).split())
+        half = title[: len(title) // 2].strip()
+        if title not in known and half in known and title in (half * 2, f"{half} {half}"):
+            item[NameObject("/Title")] = TextStringObject(half)
+            mended += 1
+        stack += [item.get("/Next"), item.get("/First")]
+    if mended:
+        tmp = pdf.with_suffix(".mended.part")
+        with tmp.open("wb") as f:
+            writer.write(f)
+        tmp.replace(pdf)
+    return mended
+
+
 def root_page(folder: Path) -> str:
     """The single page of a singlehtml build: where its index.html redirects, else the largest
     HTML file outside _static."""
@@ -133,14 +175,19 @@ def make_pdf(source: Path, out: Path) -> dict:
                              + "\n  ".join(ready["problems"]))
         if not ready["chapters"]:
             raise SystemExit(f"make_pdf: {page} holds no chapter: is it a singlehtml build?")
+        headings = driver.execute_script(HEADINGS_JS)
         printed = driver.execute_cdp_cmd("Page.printToPDF", {
             **A4, "marginTop": 0.6, "marginBottom": 0.7, "marginLeft": 0.6, "marginRight": 0.6,
             "printBackground": True, "displayHeaderFooter": True,
             "headerTemplate": "<div></div>", "footerTemplate": FOOTER,
+            # a reader can navigate: bookmarks from the headings (every chapter and section),
+            # which Chromium builds from the tagged PDF's structure (both need Chromium >= 126)
+            "generateTaggedPDF": True, "generateDocumentOutline": True,
         })
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".pdf.part")
     tmp.write_bytes(base64.b64decode(printed["data"]))
+    ready["mended"] = mend_outline(tmp, headings)
     tmp.replace(out)
     return ready
 
@@ -174,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     size = args.out.stat().st_size / 1e6
     print(f"make_pdf: {args.out} ({pages} pages, {size:.1f} MB) with {len(ready['chapters'])} "
           f"chapters, {ready['images']} images, {ready['math']} equations, {ready['code']} "
-          f"code blocks, in {time.perf_counter() - start:.0f} s")
+          f"code blocks, in {time.perf_counter() - start:.0f} s; {ready['mended']} bookmark "
+          f"titles mended")
     if args.site is not None and args.site.is_dir():
         shutil.copy2(args.out, args.site / args.out.name)
         print(f"make_pdf: copied into the site as {args.site / args.out.name}")
