@@ -49,12 +49,12 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from train_speed import (
+    MakemorePyRun,
     lecture_bn,
     lecture_deep,
     lecture_mlp,
@@ -69,7 +69,7 @@ from train_speed import (
 from makemore import lecture
 from makemore.data import DataError, load_corpus, make_splits, split_words
 from makemore.mlp import MLP, MLPConfig
-from makemore.sequences import IGNORE, padded_words
+from makemore.sequences import padded_words
 from makemore.training import (
     Shifted,
     StepDecay,
@@ -238,39 +238,6 @@ def measure(case: Case, words: list[str], args) -> float:
 # the Transformer: the book's recipe against makemore.py's, at makemore.py's default size
 
 
-class MakemorePy:
-    """makemore.py's training of its default Transformer, resumable in segments: whole padded
-    words, no trimming, `loss.backward()`, torch's AdamW at a constant 5e-4 (weight decay
-    0.01, betas 0.9/0.99), batch 32 (`lecture.MAKEMORE_OPTIM`); the same step as
-    bench/train_speed.py's `makemore_py_loop`, with one optimiser and one minibatch stream
-    across segments. `seconds` counts the CPU time of its training steps only."""
-
-    def __init__(self, X, Y):
-        self.X, self.Y = X, Y
-        self.model = sequence_model("transformer", X.shape[1], "cpu")
-        cfg = makemore_py_config(1)
-        self.batch_size = cfg.batch_size
-        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=cfg.betas,
-                                     weight_decay=cfg.weight_decay)
-        self.g = torch.Generator().manual_seed(lecture.SEED)
-        self.steps, self.seconds = 0, 0.0
-
-    def run(self, n: int) -> None:
-        self.model.train()
-        t0 = time.process_time()
-        for _ in range(n):
-            ix = torch.randint(0, self.X.shape[0], (self.batch_size,), generator=self.g)
-            x, y = self.X[ix], self.Y[ix]  # (B, T)
-            logits = self.model(x)  # (B, T, V)
-            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), y.view(-1),
-                                   ignore_index=IGNORE)
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            self.opt.step()
-        self.seconds += time.process_time() - t0
-        self.steps += n
-
-
 def measure_transformer(words: list[str], args) -> float:
     """makemore.py's recipe for `--makemore-seconds` of training CPU (its dev evaluated every
     500 steps, as makemore.py does; the best one is the target, the checkpoint it would keep),
@@ -284,7 +251,8 @@ def measure_transformer(words: list[str], args) -> float:
     X, Y = padded_words(tr, vocab, block_size)
     Xdev, Ydev = padded_words(dev, vocab, block_size)
     print(f"\n== Transformer (makemore.py's default size); load average {load_average()}")
-    ref = MakemorePy(X, Y)
+    ref = MakemorePyRun(sequence_model("transformer", block_size, "cpu"), X, Y,
+                        replace(makemore_py_config(1), seed=lecture.SEED))
     best = math.inf
     while ref.seconds < args.makemore_seconds:
         ref.run(500)

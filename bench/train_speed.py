@@ -340,26 +340,44 @@ def sequence_model(name: str, block_size: int, device, dtype=torch.float32,
     return Transformer(config).to(device=device, dtype=dtype)
 
 
+class MakemorePyRun:
+    """makemore.py's training step, resumable in segments: a minibatch of whole padded words
+    (the same draws as the package's loop), the forward pass, the cross-entropy ignoring the
+    -1 targets, zero_grad, backward, torch's AdamW (its default implementation on a CPU), one
+    optimiser and one minibatch stream across calls of `run`. `seconds` counts the CPU time
+    of its steps only."""
+
+    def __init__(self, model: Transformer | RNN, X, Y, cfg: TrainConfig):
+        self.model, self.X, self.Y, self.batch_size = model, X, Y, cfg.batch_size
+        self.optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas,
+                                           weight_decay=cfg.weight_decay)
+        self.g = torch.Generator().manual_seed(cfg.seed)
+        self.steps, self.seconds = 0, 0.0
+
+    def run(self, n: int) -> torch.Tensor:
+        """n more steps; the (n,) losses."""
+        self.model.train()
+        t0 = time.process_time()
+        losses = []
+        for _ in range(n):
+            ix = torch.randint(0, self.X.shape[0], (self.batch_size,), generator=self.g)
+            x, y = self.X[ix.to(self.X.device)], self.Y[ix.to(self.X.device)]  # (B, T)
+            logits = self.model(x)  # (B, T, V)
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), y.view(-1),
+                                   ignore_index=-1)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            losses.append(loss.detach())
+        self.seconds += time.process_time() - t0
+        self.steps += n
+        self.model.eval()
+        return torch.stack(losses).cpu()
+
+
 def makemore_py_loop(model: Transformer | RNN, X, Y, cfg: TrainConfig) -> torch.Tensor:
-    """makemore.py's training step: a minibatch of whole padded words (the same draws as the
-    package's loop), the forward pass, the cross-entropy ignoring the -1 targets, zero_grad,
-    backward, torch's AdamW (its default implementation on a CPU). The (steps,) losses."""
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas,
-                                  weight_decay=cfg.weight_decay)
-    g = torch.Generator().manual_seed(cfg.seed)
-    model.train()
-    losses = []
-    for _ in range(cfg.steps):
-        ix = torch.randint(0, X.shape[0], (cfg.batch_size,), generator=g).to(X.device)
-        x, y = X[ix], Y[ix]  # (B, T)
-        logits = model(x)  # (B, T, V)
-        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), y.view(-1), ignore_index=-1)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.detach())
-    model.eval()
-    return torch.stack(losses).cpu()
+    """makemore.py's training (`MakemorePyRun`) for cfg.steps steps: the (steps,) losses."""
+    return MakemorePyRun(model, X, Y, cfg).run(cfg.steps)
 
 
 def makemore_py_config(steps: int) -> TrainConfig:
