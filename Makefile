@@ -7,7 +7,8 @@ DOCTREES := _build/.doctrees
 STAMP   := _build/.code-hash
 NODE    := node_modules/.package-lock.json
 
-.PHONY: setup book test lint bench clean data prose reproducible site-test pdf notebooks dist links
+.PHONY: setup book test lint bench clean data prose reproducible site-test pdf notebooks dist links \
+	notebook-test
 
 $(VENV): requirements.txt pyproject.toml
 	python3 -m venv .venv
@@ -76,6 +77,15 @@ pdf: book
 # build's jupyter-cache (tools/offline_notebooks.py): _build/offline/*.ipynb.
 notebooks: book
 	$(PY) tools/offline_notebooks.py --out _build/offline
+
+# A chapter's notebook as the site offers it, run outside the repository by a kernel in a fresh
+# virtual environment: its first cell installs the package from the wheel `make dist` built,
+# and it must glue what the book glued (tests/notebooks). Chapter 1 by default; all of them:
+# make notebook-test MAKEMORE_NOTEBOOK_CHAPTERS=all
+MAKEMORE_NOTEBOOK_CHAPTERS ?= 01_bigram
+notebook-test: $(VENV)
+	MAKEMORE_NOTEBOOK_CHAPTERS=$(MAKEMORE_NOTEBOOK_CHAPTERS) .venv/bin/pytest tests/notebooks \
+		-p no:cacheprovider
 
 # The package as the index will have it: _build/dist/makemore_book-*.whl and .tar.gz, built
 # without a network on the pinned setuptools, and checked by twine (metadata, README render).

@@ -7,11 +7,13 @@ from the build's own jupyter-cache (`_build/.jupyter_cache`), where myst-nb keep
 executed, so nothing is executed here. (The notebooks myst-nb leaves in `_build/jupyter_execute/`
 have lost their glued outputs, moved to `.glue.json`: the figures are not in them.)
 
-A value or figure a chapter glues is an output that Jupyter does not display (its MIME types
-carry the prefix `application/papermill.record/`). Here each becomes a plain output of the cell
-that glued it: figures and tables show where they were made, and a glued number shows as
-`name: value`. A chapter whose cells are not in the cache (edited since the last `make book`)
-is an error: the notebook would not match the chapter.
+Each is the chapter's reader notebook (tools/book/reader.py, the one the site offers for
+download and Colab opens: its MyST turned into Markdown, glued numbers, tables and figures in
+the prose where the page shows them, a first cell that installs the companion package) with
+the outputs the build computed. The glued outputs themselves, which Jupyter does not display
+(their MIME types carry the prefix `application/papermill.record/`), are left out: their values
+are in the prose. A chapter whose cells are not in the cache (edited since the last
+`make book`) is an error: the notebook would not match the chapter.
 
 Usage: offline_notebooks.py [CHAPTER.md ...] [--cache DIR] [--out DIR]
        (defaults: every page of _toc.yml that executes, _build/.jupyter_cache, _build/offline)
@@ -20,43 +22,34 @@ Usage: offline_notebooks.py [CHAPTER.md ...] [--cache DIR] [--out DIR]
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tools.book
-from tools.book import layout
+from tools.book import layout, reader
 
 ROOT = layout.ROOT
 
 
-def unglue(output: dict) -> dict:
-    """A glued output (hidden from Jupyter) as an output Jupyter displays."""
-    name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-    if name is None:
-        return output
-    data = {key.removeprefix(layout.GLUE_PREFIX): value for key, value in output["data"].items()}
-    if set(data) == {"text/plain"}:  # a number or a string: say which one it is
-        data["text/plain"] = f"{name}: {data['text/plain']}"
-    output["data"] = data
-    output["metadata"] = {"glue": name}
-    return output
-
-
-def offline_notebook(chapter: Path, cache):
-    """The chapter's notebook, with the outputs of its execution in `cache`."""
+def offline_notebook(chapter: Path, cache, glue_of):
+    """The chapter's reader notebook (tools/book/reader.py) with the outputs of its execution
+    in `cache`. What the chapter glued is in its prose, where the page shows it; the glued
+    outputs themselves, which Jupyter does not display, are left out of the code cells."""
     import jupytext
 
     nb = jupytext.read(chapter)
     try:
-        _, executed = cache.merge_match_into_notebook(nb)
+        pk, executed = cache.merge_match_into_notebook(nb)
     except KeyError:
         raise SystemExit(f"offline_notebooks: {chapter} is not in the build's cache as it is "
                          "now: build the book first (make book)") from None
-    executed.metadata.pop("jupytext", None)
     for cell in executed.cells:
         if cell.cell_type == "code":
-            cell.outputs = [unglue(o) for o in cell.outputs]
-    return executed
+            cell.outputs = [o for o in cell.outputs
+                            if o.get("metadata", {}).get("scrapbook") is None]
+    seconds = cache.get_cache_record(pk).data.get("execution_seconds")
+    return reader.convert(executed, chapter, glue_of, seconds=seconds)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,13 +70,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     cache = get_cache(str(args.cache))
     args.out.mkdir(parents=True, exist_ok=True)
-    for chapter in args.chapters or layout.executed_pages(ROOT):
-        nb = offline_notebook(chapter, cache)
+    pages = {page.stem: page for page in layout.executed_pages(ROOT)}
+
+    @functools.cache
+    def glue_of(name: str) -> dict:
+        """What the page `name` glued, in its execution in the cache."""
+        nb = layout.executed_notebook(pages[name], cache)
+        return layout.glue_of(nb) if nb is not None else {}
+
+    for chapter in args.chapters or list(pages.values()):
+        nb = offline_notebook(chapter, cache, glue_of)
         nbformat.validate(nb)
         target = args.out / f"{chapter.stem}.ipynb"
         nbformat.write(nb, target)
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-        figures = sum("image/png" in o.get("data", {}) for o in outputs)
+        figures = sum(len(c.get("attachments", {})) for c in nb.cells)
         print(f"offline_notebooks: {target} ({len(nb.cells)} cells, {len(outputs)} outputs, "
               f"{figures} figures)")
     return 0

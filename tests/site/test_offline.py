@@ -1,6 +1,7 @@
 """The offline notebooks (`make notebooks`, tools/offline_notebooks.py): each chapter as a valid
-notebook with the chapter's own cells and the outputs its build computed, every glued figure
-among them as an image Jupyter displays, and nothing left in a form Jupyter does not show.
+reader's notebook (tools/book/reader.py) with the chapter's own code and the outputs its build
+computed, every glued figure in the prose as an image Jupyter displays, and nothing left in a
+form Jupyter does not show (no MyST, no hidden glued outputs).
 
 Locally these skip without the notebooks (`make notebooks`); in CI missing notebooks fail.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 import sitecheck
 
-from tools.book import layout
+from tools.book import layout, reader
 
 OUT = Path(os.environ.get("MAKEMORE_OFFLINE", sitecheck.ROOT / "_build" / "offline"))
 CHAPTERS = layout.executed_pages(sitecheck.ROOT)  # every page the build executes
@@ -35,13 +36,15 @@ def test_every_chapter_reads_offline_with_its_outputs(chapter):
     nb = nbformat.read(target, as_version=4)
     nbformat.validate(nb)
     source = jupytext.read(chapter)
-    assert [(c.cell_type, c.source) for c in nb.cells] == [
-        (c.cell_type, c.source) for c in source.cells], f"{target.name}: not the chapter's cells"
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    chapter_code = [c.source for c in source.cells if c.cell_type == "code"]
+    assert code == [reader.INSTALL_SOURCE, *chapter_code], f"{target.name}: not the chapter's code"
+    assert reader.leftover_myst(nb) == [], f"{target.name}: MyST left as text"
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert outputs, f"{target.name}: no outputs"
     hidden = [key for o in outputs for key in o.get("data", {}) if "papermill.record" in key]
     assert not hidden, f"{target.name}: outputs Jupyter does not display: {hidden[:3]}"
     text = chapter.read_text(encoding="utf-8")
-    figures = set(re.findall(r"```\{glue:figure\}\s+(\S+)", text))
-    shown = {o["metadata"].get("glue") for o in outputs if "image/png" in o.get("data", {})}
+    figures = {f"{key}.png" for key in re.findall(r"```\{glue:figure\}\s+(\S+)", text)}
+    shown = {name for c in nb.cells for name in c.get("attachments", {})}
     assert figures <= shown, f"{target.name}: glued figures not shown: {sorted(figures - shown)}"

@@ -36,7 +36,13 @@ def test_page_shows_no_problem(page, site, site_url, driver):
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p.startswith("book/")])
 def test_chapter_offers_its_notebook(page, site):
-    """The download menu's .ipynb exists for every executable chapter (see _ext/)."""
+    """The download menu's .ipynb exists for every executable chapter (_ext/ipynb_download.py):
+    the reader's notebook, the chapter's code after the install cell, no MyST left, every link
+    into the site pointing at an anchor the site has; and a Colab button opens it."""
+    import re
+
+    from tools.book import reader
+
     source = page_source(site, page) or ""
     if "kernelspec:" not in source:
         pytest.skip("not an executable chapter")
@@ -44,15 +50,23 @@ def test_chapter_offers_its_notebook(page, site):
     assert notebook.is_file(), f"{page}: no {notebook.name} to download"
     html = (site / page).read_text(encoding="utf-8")
     assert f"{Path(page).stem}.ipynb" in html, f"{page}: no .ipynb entry in the download menu"
-    # the same cells as the chapter, which the build and tools/check_reproducible.py execute
     import jupytext
 
     chapter = jupytext.reads(source, fmt="md:myst")
     offered = jupytext.read(notebook)
-    assert [(c.cell_type, c.source) for c in offered.cells] == [
-        (c.cell_type, c.source) for c in chapter.cells
-    ], f"{page}: the notebook's cells differ from the chapter's"
+    code = [c.source for c in chapter.cells if c.cell_type == "code"]
+    assert [c.source for c in offered.cells if c.cell_type == "code"] == [
+        reader.INSTALL_SOURCE, *code], f"{page}: not the chapter's code"
     assert offered.metadata["kernelspec"]["name"] == chapter.metadata["kernelspec"]["name"]
+    assert reader.leftover_myst(offered) == [], f"{page}: MyST left as text in its notebook"
+    prose = "\n".join(c.source for c in offered.cells if c.cell_type == "markdown")
+    base = reader.site_url()
+    for target, anchor in re.findall(re.escape(base) + r"([^)#\s]+)#([^)\s]+)\)", prose):
+        there = (site / target).read_text(encoding="utf-8")
+        assert f'id="{anchor}"' in there, f"{page}: its notebook links {target}#{anchor}"
+    colab = ("colab.research.google.com/github/makemore-book/makemore-book/blob/notebooks/"
+             f"{Path(page).with_suffix('.ipynb')}")
+    assert colab in html, f"{page}: no Colab button for its notebook"
 
 
 def test_screenshots_in_light_and_dark_mode(site, site_url, driver, tmp_path):
