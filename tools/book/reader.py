@@ -24,7 +24,6 @@ Code cells are left exactly as the chapter has them: the reader runs the code th
 from __future__ import annotations
 
 import ast
-import base64
 import re
 from pathlib import Path
 
@@ -373,11 +372,6 @@ def reader_notebook(page: Path, glue_of, seconds: float | None = None,
     return convert(jupytext.read(page), page, glue_of, seconds, pages)
 
 
-def added_cells() -> int:
-    """How many cells `convert` adds (the note and the install cell)."""
-    return 2
-
-
 def leftover_myst(nb) -> list[str]:
     """The MyST a reader would still see as text in `nb`'s Markdown cells (none, if the
     conversion is complete): roles, directive fences, labels."""
@@ -390,6 +384,3 @@ def leftover_myst(nb) -> list[str]:
         found += re.findall(r"(?m)^\([^)\s]+\)=$", cell.source)
     return found
 
-
-def png_of(attachment: dict) -> bytes:
-    return base64.b64decode(attachment["image/png"])
