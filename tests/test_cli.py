@@ -529,3 +529,17 @@ def test_readme_states_the_headline_transformer_the_chapter_trains():
                        if k != "n_head" or v != KINDS["transformer"].sizes["n_head"])
     steps = zoo.TRANSFORMER_BOOK_STEPS
     assert f"python -m makemore train --model transformer {options} --steps {steps}" in readme
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+@pytest.mark.parametrize("model_type", ["mlp", "transformer"])
+def test_training_on_cuda_matches_the_cpu(model_type, words_file, tmp_path, capsys):
+    """`--device cuda` trains on the GPU ("on cuda:0") and saves a checkpoint whose dev loss is
+    the CPU run's up to float rounding (same seed, same minibatches)."""
+    base = ["train", "--model", model_type, "--data", str(words_file), "--steps", "30",
+            "--quiet"]
+    assert cli.main([*base, "--out", str(tmp_path / "cpu.pt")]) == 0
+    status, out, _ = run(capsys, *base, "--device", "cuda", "--out", str(tmp_path / "gpu.pt"))
+    assert status == 0 and "on cuda" in out
+    cpu, gpu = checkpoint.load(tmp_path / "cpu.pt"), checkpoint.load(tmp_path / "gpu.pt")
+    assert abs(cpu.meta["dev_loss"] - gpu.meta["dev_loss"]) < 1e-3
