@@ -41,6 +41,17 @@ def test_paired_interval_is_the_t_interval_of_the_differences():
     assert v.n == 5 and v.paired and (v.a_name, v.b_name) == ("MLP", "bigram")
 
 
+def test_a_fixed_loss_gets_the_one_sample_t_interval_and_says_so():
+    v = compare.compare_fixed(A, 2.16, "MLP", "Kneser-Ney")
+    ci = scipy_stats.ttest_1samp(A, 2.16).confidence_interval(0.95)
+    assert (v.low, v.high) == (pytest.approx(ci.low - 2.16, abs=1e-12),
+                               pytest.approx(ci.high - 2.16, abs=1e-12))
+    assert v.word == "ahead" and v.fixed and v.mean_b == pytest.approx(2.16)
+    assert v.text().endswith("5 seeds against one fixed loss)")
+    with pytest.raises(ValueError):
+        compare.compare_fixed([2.1], 2.16)
+
+
 def test_unpaired_interval_is_welchs():
     a, b = A[:4], B
     va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from myst_nb import glue
 from scipy import stats as scipy_stats
@@ -71,8 +71,11 @@ class Verdict:
     word: str  # "ahead", "behind" or "tie"
     paired: bool = True
     n_b: int | None = None  # unpaired: b's runs
+    fixed: bool = False  # b is one loss with no seed (compare_fixed)
 
     def seeds(self) -> str:
+        if self.fixed:
+            return f"{self.n} seeds against one fixed loss"
         if self.paired:
             return f"{self.n} paired seeds"
         return f"{self.n} seeds against {self.n_b}, unpaired"
@@ -143,6 +146,18 @@ def compare_paired(
     low, high = diff - half, diff + half
     return Verdict(a_name, b_name, n, mean_std(xa)[0], mean_std(xb)[0], diff, float(low),
                    float(high), _word(low, high))
+
+
+def compare_fixed(
+    a: Sequence[float], b: float, a_name: str = "a", b_name: str = "b"
+) -> Verdict:
+    """The verdict on a, run on several seeds, against one loss b that has no seed (a table of
+    counts: the same number whatever the seed). This is compare_paired with b's loss on every
+    seed: the differences a[i] - b move only with a's seeds, so the interval is the one-sample
+    t interval of a's mean around b, and the verdict says it was drawn against a fixed loss."""
+    xa = _losses(a, a_name)
+    verdict = compare_paired(xa, [float(b)] * len(xa), a_name, b_name)
+    return replace(verdict, fixed=True)
 
 
 def compare_unpaired(
