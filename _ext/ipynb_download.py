@@ -80,7 +80,7 @@ def add_colab_button(app: Sphinx, pagename: str, templatename: str, context: dic
             "label": "launch-buttons",
             "buttons": [{"type": "link", "text": "Colab", "url": url,
                          "tooltip": "Open this chapter's notebook in Google Colab",
-                         "icon": "_static/images/logo_colab.png"}]})
+                         "icon": "fas fa-laptop-code"}]})  # an icon font: legible in dark mode
 
 
 def setup(app: Sphinx) -> dict:

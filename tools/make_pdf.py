@@ -112,8 +112,9 @@ return [...document.querySelectorAll('section > :is(h1, h2, h3, h4, h5, h6)')].m
 
 def mend_outline(pdf: Path, headings: list[str]) -> int:
     """Chromium's document outline doubles the text of a heading that opens a page ("The data"
-    becomes "The dataThe data", Chromium 156). Each bookmark whose title is some heading of the
-    page twice over gets that heading's text; the PDF is rewritten only when one did (pypdf).
+    becomes "The dataThe data", Chromium 156), or of a wrapped heading's first line. Each
+    bookmark whose title is some heading with (part of) its start repeated before it gets that
+    heading's text (`undoubled`); the PDF is rewritten only when one did (pypdf).
     Returns how many were mended."""
     from pypdf import PdfWriter
     from pypdf.generic import NameObject, TextStringObject
@@ -128,9 +129,9 @@ def mend_outline(pdf: Path, headings: list[str]) -> int:
         if item is None:
             continue
         title = " ".join(str(item.get("/Title", "")).split())
-        half = title[: len(title) // 2].strip()
-        if title not in known and half in known and title in (half * 2, f"{half} {half}"):
-            item[NameObject("/Title")] = TextStringObject(half)
+        heading = undoubled(title, known)
+        if heading != title:
+            item[NameObject("/Title")] = TextStringObject(heading)
             mended += 1
         stack += [item.get("/Next"), item.get("/First")]
     if mended:
@@ -139,6 +140,18 @@ def mend_outline(pdf: Path, headings: list[str]) -> int:
             writer.write(f)
         tmp.replace(pdf)
     return mended
+
+
+def undoubled(title: str, known: set[str]) -> str:
+    """The heading a bookmark's title stands for: `title` itself when it is a heading or none
+    fits, else the heading it ends with when what comes before is that heading's start (the
+    whole heading, or its first line as the page wrapped it: "What it buys, and what it What
+    it buys, and what it does not")."""
+    if title in known:
+        return title
+    fits = [h for h in known if title.endswith(h) and title != h
+            and h.startswith(title[: -len(h)].strip() or "\0")]
+    return max(fits, key=len) if fits else title
 
 
 def root_page(folder: Path) -> str:

@@ -27,7 +27,9 @@ SOURCES = Path(os.environ.get("MAKEMORE_PDF_SOURCES", sitecheck.ROOT))
 def plain(markdown: str) -> str:
     """A heading's text as a reader sees it: no markup, roles shown by their text, spaces once."""
     text = re.sub(r"\{[\w:-]+\}`([^`<]*?)\s*(?:<[^>]*>)?`", r"\1", markdown)  # {role}`text <x>`
-    text = re.sub(r"[`*_]", "", text)
+    parts = re.split(r"(`[^`]*`)", text)  # code spans keep their underscores
+    text = "".join(p.strip("`") if p.startswith("`") else re.sub(r"[*_]", "", p)
+                   for p in parts)
     return " ".join(text.split())
 
 
