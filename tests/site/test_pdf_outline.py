@@ -30,7 +30,13 @@ def plain(markdown: str) -> str:
     parts = re.split(r"(`[^`]*`)", text)  # code spans keep their underscores
     text = "".join(p.strip("`") if p.startswith("`") else re.sub(r"[*_]", "", p)
                    for p in parts)
-    return " ".join(text.split())
+    return quotes(" ".join(text.split()))
+
+
+def quotes(text: str) -> str:
+    """Straight quotes for curly ones: Sphinx prints 'a network's' with a typographic one."""
+    return text.translate(str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"',
+                                         "\u201d": '"'}))
 
 
 def headings(page: Path) -> list[tuple[int, str]]:
@@ -50,7 +56,7 @@ def outline():
 
     doc = pypdfium2.PdfDocument(str(PDF))
     try:
-        marks = [(b.level, " ".join(b.get_title().split()),
+        marks = [(b.level, quotes(" ".join(b.get_title().split())),
                   b.get_dest().get_index() if b.get_dest() else None) for b in doc.get_toc()]
     finally:
         doc.close()
