@@ -17,7 +17,6 @@ Registered in `_config.yml` under `sphinx: local_extensions`.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tools.book
-from tools.book import reader  # noqa: E402
+from tools.book import layout, reader  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +56,7 @@ def add_notebook(app: Sphinx, pagename: str, templatename: str, context: dict, d
 
     def glue_of(name: str) -> dict:
         path = executed / Path(pagename).parent / f"{name}.glue.json"
-        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        return {key: output.get("data", {}) for key, output in data.items()}
+        return layout.read_glue(path) if path.is_file() else {}
 
     run = NbMetadataCollector.get_exec_data(app.env, pagename) or {}
     nb = reader.reader_notebook(source, glue_of, seconds=run.get("runtime"))

@@ -43,7 +43,10 @@ def converter(glue: dict, other: dict | None = None, page: str = "02_mlp") -> re
                                          ("12345", ","), ("'a string'", ""), ("0.5", "g"),
                                          ("7", "d"), ("'abc'", "s")])
 def test_glue_text_formats_as_myst_nb_does(text, spec):
-    assert reader.format_plain_text(text, spec) == myst_nb_format(text, spec)
+    """The role's key and format spec are split as myst-nb splits them, and formatted by it."""
+    role = f"k:{spec}" if spec else "k"
+    out = converter({"k": {"text/plain": text}}).role("glue:text", role)
+    assert out == myst_nb_format(text, spec)
 
 
 def test_roles_become_values_and_links():

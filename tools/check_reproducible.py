@@ -73,12 +73,7 @@ def _is_glue(output: dict) -> bool:
     return output.get("metadata", {}).get("scrapbook") is not None
 
 
-def load_reference(path: Path) -> dict[str, dict[str, str]]:
-    """Glued values stored by a build: a myst-nb `.glue.json` or an executed `.ipynb`."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if path.name.endswith(".glue.json"):
-        return {key: output.get("data", {}) for key, output in data.items()}
-    return layout.glue_of(data)
+load_reference = layout.read_glue  # glued values stored by a build (.glue.json or .ipynb)
 
 
 def load_build(path: Path) -> tuple[dict[str, dict[str, str]], list[dict] | None]:

@@ -17,7 +17,6 @@ Locally it skips without them; in CI (`CI=true`) that fails.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -122,8 +121,7 @@ def test_notebook_runs_outside_the_repository(name, fresh_kernel, monkeypatch):
     assert "rror" not in install, install
 
     got = layout.glue_of(nb)
-    built = {key: output.get("data", {}) for key, output in
-             json.loads(reference.read_text(encoding="utf-8")).items()}
+    built = layout.read_glue(reference)
     timings = layout.timing_keys(built) | {k for k in built if k.startswith("timing_keys.")}
     keys = sorted(set(built) - timings)
     assert set(got) - timings == set(keys), "the notebook glued other keys than the build"
@@ -132,4 +130,4 @@ def test_notebook_runs_outside_the_repository(name, fresh_kernel, monkeypatch):
     assert not differ, f"{name}: {len(differ)} values differ from the book's, e.g. " + ", ".join(
         f"{k}: {got[k].get('text/plain')!r} vs {built[k].get('text/plain')!r}"
         for k in differ[:3])
-    assert re.search(r"\d", json.dumps({k: built[k] for k in keys}))  # numbers were compared
+    assert any(re.search(r"\d", str(built[k].get("text/plain"))) for k in keys)  # numbers

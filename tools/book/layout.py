@@ -41,7 +41,8 @@ from tools.book import myst
 
 ROOT = Path(__file__).resolve().parents[2]
 __all__ = ["CACHE", "GLUE_PREFIX", "RESULTS_ENV", "ROOT", "book_root", "executed_notebook",
-           "executed_pages", "executes", "glue_of", "read_page", "reads_records", "timing_keys",
+           "executed_pages", "executes", "glue_of", "read_glue", "read_page", "reads_records",
+           "timing_keys",
            "toc_pages", "writes_records"]
 
 # -----------------------------------------------------------------------------
@@ -140,6 +141,17 @@ def reads_records(page: Path) -> bool:
 
 # -----------------------------------------------------------------------------
 # glue
+
+
+def read_glue(path: Path) -> dict[str, dict]:
+    """Glued values stored by a build: myst-nb's `<page>.glue.json` (beside the executed
+    notebook in `_build/jupyter_execute/`) or an executed `.ipynb`; {key: {MIME type: value}}."""
+    import json
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if path.name.endswith(".glue.json"):
+        return {key: output.get("data", {}) for key, output in data.items()}
+    return glue_of(data)
 
 
 def timing_keys(glued: dict[str, dict]) -> set[str]:

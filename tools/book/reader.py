@@ -6,8 +6,8 @@ fails unless the reader cloned the repository. This module writes the notebook a
 from the site's download menu, the notebooks published for Colab, and the offline notebooks
 with outputs (tools/offline_notebooks.py), all from one conversion:
 
-- glued values are replaced by what this build glued (`{glue:text}` formatted as myst-nb
-  formats it, `{glue:md}` and ```{glue:md}``` blocks by their Markdown, ```{glue:figure}``` by
+- glued values are replaced by what this build glued (`{glue:text}` formatted by myst-nb's
+  own function, `{glue:md}` and ```{glue:md}``` blocks by their Markdown, ```{glue:figure}``` by
   its image, attached to the cell, and its caption);
 - `{term}`, `{ref}`, `{numref}`, `{doc}` become Markdown links to the published site (a figure
   keeps its number, "Fig. N", counted as Sphinx counts them: captioned figures, page order);
@@ -23,12 +23,12 @@ Code cells are left exactly as the chapter has them: the reader runs the code th
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
 import nbformat
 import yaml
+from myst_nb.core.variables import format_plain_text  # {glue:text}'s formatting, myst-nb's
 
 from makemore import __version__
 from tools.book import layout
@@ -121,26 +121,6 @@ def bibliography(path: Path = ROOT / "book" / "references.bib") -> dict[str, tup
 
 # -----------------------------------------------------------------------------
 # glued values
-
-
-
-
-def format_plain_text(text: str, spec: str) -> str:
-    """A {glue:text} value as myst-nb shows it (myst_nb.core.variables.format_plain_text)."""
-    try:
-        value = ast.literal_eval(text)
-    except (SyntaxError, ValueError):
-        value = text
-    if spec == "":
-        return str(value)
-    kind = spec[-1]
-    if kind == "s":
-        value = str(value)
-    elif kind in "bcdoxX":
-        value = int(value)
-    elif kind in "eEfFgGn%":
-        value = float(value)
-    return format(value, spec)
 
 
 
