@@ -95,20 +95,18 @@ def plot_training_curve(curves: dict, window: int, decay_step: int | None = None
     """log10 of minibatch loss averaged over windows of `window` steps, one line per run.
 
     The y axis is fitted to the curves after their first `skip` windows, so the steep start
-    (marked with its value) does not flatten everything that follows.
+    does not flatten everything that follows; a start above the axis is given in the legend.
     """
     fig, ax = new_figure(width=7.5, height=4.2)
-    lo, hi = float("inf"), float("-inf")
-    for i, (label, losses) in enumerate(curves.items()):
-        y = smooth_log10(losses, window)
+    smoothed = {label: smooth_log10(losses, window) for label, losses in curves.items()}
+    lo = min(y[skip:].min().item() for y in smoothed.values())
+    hi = max(y[skip:].max().item() for y in smoothed.values())
+    pad = 0.05 * (hi - lo)
+    for i, (label, y) in enumerate(smoothed.items()):
+        if skip and y[0].item() > hi + 3 * pad:  # its start is above the axis: say where
+            label = f"{label} (first {window:,} steps: {y[0].item():.2f}, off the top)"
         x = [(k + 0.5) * window for k in range(y.numel())]
         ax.plot(x, y.tolist(), color=f"C{i}", label=label)
-        lo, hi = min(lo, y[skip:].min().item()), max(hi, y[skip:].max().item())
-        if skip and y[0].item() > hi:
-            ax.annotate(f"first {window:,} steps: {y[0].item():.2f} (off the top)",
-                        xy=(x[0], hi), xytext=(x[0] + 3 * window, hi), fontsize=8,
-                        va="center", color=f"C{i}")
-    pad = 0.05 * (hi - lo)
     ax.set_ylim(lo - pad, hi + 3 * pad)
     if decay_step is not None:
         ax.axvline(decay_step, color="gray", ls="--",
