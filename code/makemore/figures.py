@@ -328,11 +328,49 @@ def plot_budget(entries: list[dict]) -> Figure:
     reader looks for is the lower left: less loss for less compute."""
     timed = [e for e in entries if e.get("cpu_seconds")]
     fig, ax = new_figure(width=8.0, height=5.0)
+    labels = []
     for k, e in enumerate(timed):
         x, y = e["cpu_seconds"], e["losses"]["dev"]
         ax.scatter(x, y, s=30, color=f"C{k % 10}", zorder=3)
-        ax.annotate(e["model"], (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7)
+        labels.append(ax.annotate(e["model"], (x, y), xytext=(4, 3), textcoords="offset points",
+                                  fontsize=7))
     ax.set_xscale("log")
     ax.set_xlabel("training CPU seconds of the run (log scale; evaluation not counted)")
     ax.set_ylabel("dev loss (nats per character)")
+    separate_labels(fig, labels)
     return fig
+
+
+def separate_labels(fig: Figure, labels: list, marker: float = 2.5) -> None:
+    """Move point labels (annotations in offset points) up or down, as little as it takes,
+    until none overlaps another label or another point (a square `marker` points either side
+    of it), the highest point's label first; a moved label is drawn again with a thin line to
+    its point."""
+    from matplotlib.transforms import Bbox
+
+    renderer = fig.canvas.get_renderer()
+    to_pixels = fig.dpi / 72  # points -> display pixels
+    half = marker * to_pixels
+    points = {}
+    for label in labels:  # every other point is an obstacle
+        px, py = label.axes.transData.transform(label.xy)
+        points[id(label)] = Bbox([[px - half, py - half], [px + half, py + half]])
+    placed = []
+    for label in sorted(labels, key=lambda a: -a.xy[1]):
+        taken = placed + [b for k, b in points.items() if k != id(label)]
+        dx, dy0 = label.xyann
+        step = label.get_window_extent(renderer).height / to_pixels + 1
+        for k in range(60):  # 0, +1, -1, +2, -2, ... label heights
+            dy = dy0 + (k + 1) // 2 * step * (1 if k % 2 else -1)
+            label.xyann = (dx, dy)
+            box = label.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in taken):
+                break
+        placed.append(box)
+        if dy != dy0:
+            ax = label.axes
+            label.remove()
+            ax.annotate(label.get_text(), label.xy, xytext=(dx, dy), textcoords="offset points",
+                        fontsize=label.get_fontsize(),
+                        arrowprops=dict(arrowstyle="-", color="gray", lw=0.5, shrinkA=0,
+                                        shrinkB=3, relpos=(0, 0.5)))
