@@ -11,8 +11,9 @@ code cells. Sphinx then finds every chapter in the cache ("Using cached notebook
 nothing itself. A chapter that fails here is reported with its traceback and the script exits 1:
 the build fails as it would have.
 
-The chapters run in a pool of `--jobs` processes, longest first (the last build's times, kept in
-the cache). A chapter already in the cache is not executed again. A page that reads what the
+The chapters run in a pool of `--jobs` processes, longest first: by the last build's times, kept
+in the cache, or on an empty cache (a clean build, CI) by the times of a clean build kept in
+tools/book/execution-times.json, so the longest chapter never starts last. A chapter already in the cache is not executed again. A page that reads what the
 chapters recorded (the results page: tools/book/layout.py says which) is left to the build,
 which executes it in every build after the chapters (_ext/page_dependencies.py): it reads their
 records from this cache.
@@ -37,6 +38,7 @@ from tools.book import layout
 
 ROOT = layout.ROOT
 TIMES = "book-execution-times.json"  # in the cache folder: the last build's seconds per page
+HINT = Path(__file__).resolve().parent / "book" / "execution-times.json"  # a clean build's
 
 
 def execute(path: str, timeout: int) -> tuple[str, float, str | None, str | None]:
@@ -95,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     timeout = args.timeout or int(config.get("execute", {}).get("timeout", 30))
     cache = get_cache(args.cache)
     times_path = Path(args.cache) / TIMES
-    times = json.loads(times_path.read_text()) if times_path.is_file() else {}
+    times = json.loads(HINT.read_text()) | (
+        json.loads(times_path.read_text()) if times_path.is_file() else {})
 
     pages = [p for p in layout.executed_pages(ROOT) if not layout.reads_records(p)]
     todo = [p for p in pages if layout.executed_notebook(p, cache) is None]
