@@ -13,10 +13,10 @@ the build fails as it would have.
 
 The chapters run in a pool of `--jobs` processes, longest first: by the last build's times, kept
 in the cache, or on an empty cache (a clean build, CI) by the times of a clean build kept in
-tools/book/execution-times.json, so the longest chapter never starts last. A chapter already in the cache is not executed again. A page that reads what the
-chapters recorded (the results page: tools/book/layout.py says which) is left to the build,
-which executes it in every build after the chapters (_ext/page_dependencies.py): it reads their
-records from this cache.
+tools/book/execution-times.json, so the longest chapter never starts last. A chapter already
+in the cache is not executed again. A page that reads what the chapters recorded (the results
+page: tools/book/layout.py says which) is left to the build, which executes it in every build
+after the chapters (_ext/page_dependencies.py): it reads their records from this cache.
 
 Usage: execute_book.py [--jobs 2] [--cache _build/.jupyter_cache]
 Exit status: 0 when every page is in the cache, 1 when one failed, 2 on bad usage.
