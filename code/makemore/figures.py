@@ -313,7 +313,7 @@ def plot_results(entries: list[dict], lecture: dict[str, dict[str, float]]) -> F
         ref = lecture.get(e["key"], {}).get("dev")
         if ref is not None:
             ax.scatter(ref, y[i], marker="|", s=160, lw=2, color="black", zorder=5,
-                       label=label("dev, as the lecture printed it"))
+                       label=label("dev, the lecture's (quoted)"))
     ax.set_yticks(y, [e["model"] for e in entries], fontsize=8)
     ax.grid(axis="y", visible=False)
     ax.set_xlabel("mean cross-entropy (nats per character): lower is better")
