@@ -333,12 +333,19 @@ def plot_budget(entries: list[dict]) -> Figure:
         x, y = e["cpu_seconds"], e["losses"]["dev"]
         ax.scatter(x, y, s=30, color=f"C{k % 10}", zorder=3)
         labels.append(ax.annotate(e["model"], (x, y), xytext=(4, 3), textcoords="offset points",
-                                  fontsize=7))
+                                  fontsize=7, color=_darker(f"C{k % 10}")))
     ax.set_xscale("log")
     ax.set_xlabel("training CPU seconds of the run (log scale; evaluation not counted)")
     ax.set_ylabel("dev loss (nats per character)")
     separate_labels(fig, labels)
     return fig
+
+
+def _darker(color: str, by: float = 0.6) -> tuple:
+    """`color` darkened towards black, for text in it to read on a white background."""
+    from matplotlib.colors import to_rgb
+
+    return tuple(by * c for c in to_rgb(color))
 
 
 def separate_labels(fig: Figure, labels: list, marker: float = 2.5) -> None:
@@ -360,8 +367,8 @@ def separate_labels(fig: Figure, labels: list, marker: float = 2.5) -> None:
         taken = placed + [b for k, b in points.items() if k != id(label)]
         dx, dy0 = label.xyann
         step = label.get_window_extent(renderer).height / to_pixels + 1
-        for k in range(60):  # 0, +1, -1, +2, -2, ... label heights
-            dy = dy0 + (k + 1) // 2 * step * (1 if k % 2 else -1)
+        for k in range(60):  # 0, -1, +1, -2, +2, ... label heights: below the ones placed
+            dy = dy0 + (k + 1) // 2 * step * (-1 if k % 2 else 1)
             label.xyann = (dx, dy)
             box = label.get_window_extent(renderer)
             if not any(box.overlaps(other) for other in taken):
@@ -371,6 +378,6 @@ def separate_labels(fig: Figure, labels: list, marker: float = 2.5) -> None:
             ax = label.axes
             label.remove()
             ax.annotate(label.get_text(), label.xy, xytext=(dx, dy), textcoords="offset points",
-                        fontsize=label.get_fontsize(),
-                        arrowprops=dict(arrowstyle="-", color="gray", lw=0.5, shrinkA=0,
+                        fontsize=label.get_fontsize(), color=label.get_color(),
+                        arrowprops=dict(arrowstyle="-", color=label.get_color(), lw=0.5, shrinkA=0,
                                         shrinkB=3, relpos=(0, 0.5)))
