@@ -15,9 +15,11 @@ from collections.abc import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.transforms import Bbox
 
 from makemore.training import smooth_log10
 
@@ -144,7 +146,8 @@ def plot_first_loss(curves: dict, uniform: float, first: int = 1000,
 
 
 @styled(legible=True)
-def plot_stage_curves(curves: dict, window: int = 1000) -> Figure:
+def plot_stage_curves(curves: dict, window: int = 1000,
+                      title: str = "The loss log's five runs") -> Figure:
     """The five runs of the loss log: log10 loss averaged over `window` steps, after the first."""
     fig, ax = new_figure(width=7.5, height=4.0)
     for i, (label, losses) in enumerate(curves.items()):
@@ -153,7 +156,7 @@ def plot_stage_curves(curves: dict, window: int = 1000) -> Figure:
                 label=label, lw=1.2)
     ax.set_xlabel("step")
     ax.set_ylabel(f"log10 loss (mean of {window:,} steps)")
-    ax.set_title("The loss log's five runs")
+    ax.set_title(title)
     _kilo_steps(ax)
     ax.legend()
     return fig
@@ -337,24 +340,20 @@ def plot_budget(entries: list[dict]) -> Figure:
     ax.set_xscale("log")
     ax.set_xlabel("training CPU seconds of the run (log scale; evaluation not counted)")
     ax.set_ylabel("dev loss (nats per character)")
-    separate_labels(fig, labels)
+    _separate_labels(fig, labels)
     return fig
 
 
 def _darker(color: str, by: float = 0.6) -> tuple:
     """`color` darkened towards black, for text in it to read on a white background."""
-    from matplotlib.colors import to_rgb
-
     return tuple(by * c for c in to_rgb(color))
 
 
-def separate_labels(fig: Figure, labels: list, marker: float = 2.5) -> None:
+def _separate_labels(fig: Figure, labels: list, marker: float = 2.5) -> None:
     """Move point labels (annotations in offset points) up or down, as little as it takes,
     until none overlaps another label or another point (a square `marker` points either side
     of it), the highest point's label first; a moved label is drawn again with a thin line to
     its point."""
-    from matplotlib.transforms import Bbox
-
     renderer = fig.canvas.get_renderer()
     to_pixels = fig.dpi / 72  # points -> display pixels
     half = marker * to_pixels
