@@ -24,8 +24,9 @@ PACKAGE = ROOT / "code" / "makemore"
 LAYERS = [
     {"lecture", "files", "stats"},  # facts, the atomic write, spreads: no package imports
     {"data"},
-    {"bigram", "ngram", "layers", "mlp", "sampling", "sequences", "transformer", "recurrent",
-     "wavenet", "transformer_manual", "recurrent_manual"},  # models (and the layers, the
+    {"layers"},  # the layer library: below every model, it imports none
+    {"bigram", "ngram", "mlp", "sampling", "sequences", "transformer", "recurrent",
+     "wavenet", "transformer_manual", "recurrent_manual"},  # models (and the
     #     Transformer's pieces and the recurrent cells with their hand-written backward)
     {"training"},
     {"diagnostics", "parallel", "zoo"},  # zoo: the registry of kinds of model

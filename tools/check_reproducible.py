@@ -69,10 +69,6 @@ DIFF_LINES = 12  # lines of a printed-output diff to show per cell
 # glued values: {key: {mime type: representation}} (layout.glue_of)
 
 
-def _is_glue(output: dict) -> bool:
-    return output.get("metadata", {}).get("scrapbook") is not None
-
-
 load_reference = layout.read_glue  # glued values stored by a build (.glue.json or .ipynb)
 
 
@@ -147,7 +143,7 @@ def printed(cell: dict, saved_by_build: bool = False) -> dict[str, str]:
             shown[name] = stream_text(texts, saved_by_build)
     results = [_text(o["data"]["text/plain"]) for o in outputs
                if o.get("output_type") in ("execute_result", "display_data")
-               and not _is_glue(o) and "text/plain" in o.get("data", {})]
+               and not layout.is_glue(o) and "text/plain" in o.get("data", {})]
     if results:
         shown["result"] = "\n".join(results) + "\n"
     return shown

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import yaml
 
+from makemore.files import atomic_write
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tools.book
 from tools.book import layout
 
@@ -107,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     start = time.perf_counter()
     failures = run(todo, cache, args.jobs, timeout, times)
-    times_path.write_text(json.dumps(times, indent=1, sort_keys=True))
+    atomic_write(times_path, lambda f: f.write(json.dumps(times, indent=1, sort_keys=True)),
+                 mode="w")
     print(f"executed {len(todo)} page(s) in {time.perf_counter() - start:.1f} s of wall time, "
           f"{args.jobs} at a time")
     for failure in failures:

@@ -46,8 +46,7 @@ def offline_notebook(chapter: Path, cache, glue_of):
                          "now: build the book first (make book)") from None
     for cell in executed.cells:
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs
-                            if o.get("metadata", {}).get("scrapbook") is None]
+            cell.outputs = [o for o in cell.outputs if not layout.is_glue(o)]
     seconds = cache.get_cache_record(pk).data.get("execution_seconds")
     return reader.convert(executed, chapter, glue_of, seconds=seconds)
 

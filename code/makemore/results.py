@@ -98,6 +98,11 @@ def record(
 # reading: the glue of executed chapters
 
 
+def is_glue(output: dict) -> bool:
+    """Whether a cell's output is a value myst-nb's `glue` stored (not something printed)."""
+    return output.get("metadata", {}).get("scrapbook") is not None
+
+
 def glue_of(notebook) -> dict[str, dict]:
     """{key: {MIME type: value}} of every value an executed notebook (or its list of cells)
     glued: the outputs myst-nb's `glue` marks `scrapbook`, their MIME types without the prefix
@@ -106,9 +111,9 @@ def glue_of(notebook) -> dict[str, dict]:
     glued = {}
     for cell in cells:
         for output in cell.get("outputs", []):
-            meta = output.get("metadata", {}).get("scrapbook")
-            if meta is None:
+            if not is_glue(output):
                 continue
+            meta = output["metadata"]["scrapbook"]
             glued[meta["name"]] = {
                 mime.removeprefix(GLUE_PREFIX): "".join(v) if isinstance(v, list) else v
                 for mime, v in output.get("data", {}).items()}

@@ -181,7 +181,7 @@ class TrainConfig:
     # `torch.Generator.get_state()` continues that generator, as the lecture's Part 3 draws
     # its minibatches from the same `g` that drew the weights (see MLP.rng_state).
     rng_state: torch.Tensor | None = None
-    backend: str = "auto"  # "auto": the model's fast path when it has one; or "autograd"
+    backend: str = "auto"  # "auto": the model's manual_step when it has one; or "autograd"
     device: str | None = None  # None: where X is; "cuda" (falls back to CPU if absent) or "cpu"
 
     @classmethod
@@ -506,7 +506,7 @@ def train(
     params = list(model.parameters())
     path = training_step(model, cfg)
     # a callback that may keep a step's p.grad (a diagnostics recorder) gets fresh tensors each
-    # step; one that declares `reads_grads = False` (a LossTrace) does not cost the fast path that
+    # step; one that declares `reads_grads = False` (a LossTrace) lets the step reuse them
     keeps_grads = callback is not None and getattr(callback, "reads_grads", True)
     same_grads = not keeps_grads and not path.grad_enabled  # no new .grad tensors per step
     update = _SGD(params, same_grads) if cfg.optimizer == "sgd" else _AdamW(params, cfg)
@@ -604,7 +604,7 @@ class LossTrace:
     the same machine slows much less than it slows the wall clock, so runs made side by side
     stay comparable; the time spent evaluating is left out. The model is put back in training
     mode after each look.
-    It never reads the gradients (`reads_grads`), so the loop's fast paths stay as fast.
+    It never reads the gradients (`reads_grads`), so a hand-written step stays as fast.
     """
 
     reads_grads = False

@@ -333,6 +333,10 @@ class Plan:
     Y: torch.Tensor
     dev: tuple[torch.Tensor, torch.Tensor] | None  # None when the split leaves no dev words
     tcfg: TrainConfig  # the whole run, from step 0
+    # the word list's provenance, for a checkpoint's metadata (the command line fills it in)
+    source: str = ""  # where the words came from
+    n_words: int = 0
+    digest: str = ""  # the SHA-256 of the word list (makemore.cli.words_digest)
 
     def loss(self, X: torch.Tensor, Y: torch.Tensor) -> float:
         """The model's mean loss per character on (X, Y), in eval mode."""

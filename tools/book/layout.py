@@ -35,15 +35,15 @@ from makemore.results import (
     RESULTS_ENV,
     executed_notebook,
     glue_of,
+    is_glue,
     read_page,
 )
 from tools.book import myst
 
 ROOT = Path(__file__).resolve().parents[2]
 __all__ = ["CACHE", "GLUE_PREFIX", "RESULTS_ENV", "ROOT", "book_root", "executed_notebook",
-           "executed_pages", "executes", "glue_of", "read_glue", "read_page", "reads_records",
-           "timing_keys",
-           "toc_pages", "writes_records"]
+           "executed_pages", "executes", "glue_of", "is_glue", "read_glue", "read_page",
+           "reads_records", "timing_keys", "toc_pages", "writes_records"]
 
 # -----------------------------------------------------------------------------
 # pages
