@@ -153,6 +153,7 @@ def test_a_claim_glues_its_verdict_and_is_kept(glued):
     assert (row["a_name"], row["b_name"], row["word"], row["expect"]) == (
         "MLP", "bigram", "ahead", ["ahead"])
     assert (row["low"], row["high"], row["n"]) == (v.low, v.high, 5)
+    assert row["steps"] is None  # no budget given: nothing trained
 
 
 def test_a_claim_the_evidence_does_not_back_fails_and_names_its_numbers(glued):
@@ -171,9 +172,11 @@ def test_the_claims_table_is_glued_as_one_table(glued, monkeypatch):
     tables = {}
     monkeypatch.setattr(compare, "table", lambda key, header, rows: tables.update(
         {key: (header, list(rows))}))
-    claim("one", compare_paired(A, B, "MLP", "bigram"), "ahead", page="02_mlp")
+    claim("one", compare_paired(A, B, "MLP", "bigram"), "ahead", page="02_mlp",
+          steps=15_000)
     claim("two", compare_unpaired(A, B[:3], "MLP", "bigram"), {"ahead", "tie"})
     compare.glue_claims("claims_02")
     header, rows = tables["claims_02"]
     assert len(header) == len(rows[0]) and [r[0] for r in rows] == ["`one`", "`two`"]
-    assert rows[1][4] == "5 (unpaired)" and rows[1][5] == "–"
+    assert rows[1][4] == "5 (unpaired)" and rows[1][6] == "–"
+    assert (rows[0][5], rows[1][5]) == ("15,000", "–")  # the budget; none when not given

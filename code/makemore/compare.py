@@ -198,19 +198,22 @@ class Claim:
     paired: bool
     text: str
     page: str | None  # the page the sentence is on, when known
+    steps: int | None = None  # the training steps of every run compared (None: no training)
 
 
 CLAIMS: dict[str, Claim] = {}  # this kernel's claims, by key (a cell run again replaces its own)
 
 
-def claim(key: str, verdict: Verdict, expect: str | Iterable[str], page: str | None = None
-          ) -> Verdict:
+def claim(key: str, verdict: Verdict, expect: str | Iterable[str], page: str | None = None,
+          steps: int | None = None) -> Verdict:
     """Back a sentence with a verdict: check it, glue it, keep it.
 
     Raises ClaimError, naming the key and the numbers, when the verdict word is not one the
     sentence can say (`expect`: "ahead", "behind", "tie", or a set of them). Otherwise glues
     `key` (the verdict's text, for {glue:text}), `key.diff`, `key.low`, `key.high` (floats)
-    and `key.n` (an int), and records the claim for `claims_table`.
+    and `key.n` (an int), and records the claim for `claims_table`. `steps` is the budget
+    every compared run got, in training steps (equal by construction: the protocol trains both
+    sides for the same steps); None when nothing was trained (a table of counts, a sampler).
     """
     expected = (expect,) if isinstance(expect, str) else tuple(sorted(set(expect)))
     unknown = set(expected) - set(WORDS)
@@ -228,7 +231,7 @@ def claim(key: str, verdict: Verdict, expect: str | Iterable[str], page: str | N
     glue(f"{key}.n", int(verdict.n), display=False)
     CLAIMS[key] = Claim(key, verdict.a_name, verdict.b_name, verdict.word, expected,
                         float(verdict.diff), float(verdict.low), float(verdict.high),
-                        int(verdict.n), verdict.paired, verdict.text(), page)
+                        int(verdict.n), verdict.paired, verdict.text(), page, steps)
     # the whole claim once more, for the book's page of every claim (read back from this
     # page's executed notebook, as the results page reads the records)
     glue(f"{CLAIM}{key}", json.dumps(claims_table([CLAIMS[key]])[0]), display=False)
@@ -241,13 +244,20 @@ def claims_table(claims: Iterable[Claim] | None = None) -> list[dict]:
             for c in (CLAIMS.values() if claims is None else claims)]
 
 
-CLAIMS_HEADER = ("claim", "compared", "verdict", f"{LEVEL:.0%} interval (a − b)", "seeds", "page")
+CLAIMS_HEADER = ("claim", "compared", "verdict", f"{LEVEL:.0%} interval (a − b)", "seeds",
+                 "steps", "page")
+
+
+def steps_text(steps: int | None) -> str:
+    """A claim's budget as the claims tables print it."""
+    return "–" if steps is None else f"{steps:,}"
 
 
 def glue_claims(key: str, claims: Iterable[Claim] | None = None) -> None:
     """Glue the claims (this kernel's by default) as one Markdown table under `key`."""
     rows = [(f"`{r['key']}`", f"{r['a_name']} vs {r['b_name']}", r["word"],
              f"{_number(r['low'], 4)} to {_number(r['high'], 4)}",
-             f"{r['n']}{'' if r['paired'] else ' (unpaired)'}", r["page"] or "–")
+             f"{r['n']}{'' if r['paired'] else ' (unpaired)'}", steps_text(r["steps"]),
+             r["page"] or "–")
             for r in claims_table(claims)]
     table(key, CLAIMS_HEADER, rows)
