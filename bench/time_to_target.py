@@ -170,9 +170,8 @@ class LectureClock:
         n = min(self.burst, self.total - self.steps)
         if n <= 0:
             return
-        cfg = TrainConfig(steps=n, seed=lecture.SEED + self.k,
-                          **{k: v for k, v in self.case.lecture_recipe.items()
-                             if k != "steps"})
+        cfg = TrainConfig.from_lecture(dict(self.case.lecture_recipe, steps=n),
+                                       seed=lecture.SEED + self.k)
         t0 = time.perf_counter()
         self.case.lecture_loop(self.model, self.X, self.Y, cfg)
         self.seconds += time.perf_counter() - t0
