@@ -332,6 +332,23 @@ def test_step_matches_autograd(name, training):
         _close(p.grad, q.grad, pname)
 
 
+@pytest.mark.parametrize("width", [15, 16, 17])
+def test_attention_rows_of_any_width_match_autograd(width):
+    """The softmax runs on rows padded to a multiple of 16 (15 and 17: padded; 16: not)."""
+    model = randomize(Transformer(_config(block_size=width, seed=2)).double(), seed=3)
+    ref = copy.deepcopy(model)
+    g = torch.Generator().manual_seed(width)
+    x = torch.randint(0, V, (B, width), generator=g)
+    y = torch.randint(0, V, (B, width), generator=g)  # no padding: every row is width long
+    with torch.no_grad():
+        loss = model.manual_step(TrainConfig()).step(x, y)
+    want = F.cross_entropy(ref(x).reshape(-1, V), y.reshape(-1))
+    want.backward()
+    assert abs(loss.item() - want.item()) < 1e-12
+    for p, q in zip(model.parameters(), ref.parameters(), strict=True):
+        _close(p.grad, q.grad)
+
+
 def test_trimming_and_leaving_out_the_padding_change_nothing():
     """Without dropout the step's gradient is the full padded width's."""
     model = randomize(Transformer(_config(seed=2)).double(), seed=3)

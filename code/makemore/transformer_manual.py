@@ -359,7 +359,7 @@ class ManualAttention(Piece):
         g["heads_in"].copy_(g["qkv_as_heads"])  # (3, B, nh, T, hs): the heads side by side
         scores = torch.baddbmm(g["mask"], g["q"], g["kT"], alpha=self.scale,
                                out=g["scores"])  # (B * nh, T, T): mask + q k^T / sqrt(hs)
-        att = torch._softmax(scores, -1, False, out=g["att"])  # rows sum to 1
+        att = self.grid.softmax(scores, g)  # rows sum to 1
         self.a = self.attn_drop.fwd(att)  # (B * nh, T, T), what multiplies the values
         torch.bmm(self.a, g["v"], out=g["yh"])  # (B * nh, T, hs)
         g["y_in"].copy_(g["yh_as_rows"])  # (B * T, C): the heads side by side again
@@ -390,7 +390,15 @@ class ManualAttention(Piece):
 
 
 class _AttentionGrid(Piece):
-    """ManualAttention's buffers on the (B, T) grid (they depend on B and T, not on N)."""
+    """ManualAttention's buffers on the (B, T) grid (they depend on B and T, not on N).
+
+    The softmax over a row of T scores runs on rows padded to a multiple of `PAD` with -inf
+    (weight 0): with the pinned torch's CPU kernel a softmax over rows of 15 takes some ten
+    times longer than over rows of 16, and a minibatch cut to its longest word rarely has T a
+    multiple of 16. The weights are the same up to rounding (the padded kernel sums in
+    another order)."""
+
+    PAD = 16
 
     def __init__(self, attn: ManualAttention):
         super().__init__()
@@ -398,6 +406,16 @@ class _AttentionGrid(Piece):
 
     def key(self, B, T, N):
         return (B, T)
+
+    def softmax(self, scores: torch.Tensor, g: dict) -> torch.Tensor:
+        """softmax(scores) over the last dimension, into g["att"]: (B * nh, T, T)."""
+        if "scores_pad" not in g:  # T is a multiple of PAD already
+            return torch._softmax(scores, -1, False, out=g["att"])
+        T = scores.shape[-1]
+        g["scores_pad"][..., :T].copy_(scores)
+        g["scores_pad"][..., T:].fill_(float("-inf"))  # the storage is shared: every step
+        torch._softmax(g["scores_pad"], -1, False, out=g["att_pad"])
+        return g["att"].copy_(g["att_pad"][..., :T])
 
     def buffers(self, B, T, N, like):
         s, nh, hs, C = self.scratch, self.nh, self.hs, self.C
@@ -414,6 +432,10 @@ class _AttentionGrid(Piece):
             "rowsum": s("rowsum", like, BH, T, 1), "dheads": s("dheads", like, 3, BH, T, hs),
             "dqkv": s("dqkv", like, B * T, 3 * C),
         }
+        Tp = -(-T // self.PAD) * self.PAD  # T rounded up to a multiple of PAD
+        if Tp != T:
+            m["scores_pad"] = s("scores_pad", like, BH, T, Tp)
+            m["att_pad"] = s("att_pad", like, BH, T, Tp)
         # the views that move the heads: (B, T, 3, nh, hs) rows <-> (3, B, nh, T, hs) heads
         m["heads_in"] = m["heads"].view(3, B, nh, T, hs)
         m["qkv_as_heads"] = m["qkv"].view(B, T, 3, nh, hs).permute(2, 0, 3, 1, 4)
