@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import math
+import os
 import signal
 import subprocess
 import sys
@@ -274,9 +275,9 @@ def test_sigterm_ends_a_run_with_one_line_and_no_temporary_file(words_file, tmp_
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143, err
     assert err.splitlines() == ["makemore: terminated; no checkpoint was left half-written"]
-    kept = {p.name for p in work.iterdir()}  # no temporary file, no lock left behind
-    assert "last.pt" in kept and kept <= {"best.pt", "last.pt"}
-    for name in kept:
+    kept = {p.name for p in work.iterdir()}  # no temporary file (the empty .lock stays)
+    assert "last.pt" in kept and kept <= {"best.pt", "last.pt", ".lock"}
+    for name in kept - {".lock"}:
         checkpoint.load(work / name)  # whole
 
 
@@ -348,7 +349,23 @@ def test_a_second_run_in_the_same_work_dir_is_refused(words_file, tmp_path, caps
         one_line(*run(capsys, *train_argv(words_file, "--steps", "2", "--work-dir",
                                           str(work)))[::2], "another training run")
     assert cli.main(train_argv(words_file, "--steps", "2", "--work-dir", str(work))) == 0
-    assert sorted(p.name for p in work.iterdir()) == ["best.pt", "last.pt"]
+    assert sorted(p.name for p in work.iterdir()) == [".lock", "best.pt", "last.pt"]
+
+
+def test_the_lock_file_outlives_the_run_so_every_run_locks_the_same_file(words_file, tmp_path):
+    # a run that opened .lock while another held it must, once it gets the lock, hold the
+    # file every later run opens: had the first run removed it, a third run would create and
+    # lock a new .lock while the second holds the removed one, and both would write
+    work = tmp_path / "w"
+    work.mkdir()
+    with open(work / ".lock", "a+") as waiting:  # a run that opened it, waiting its turn
+        assert cli.main(train_argv(words_file, "--steps", "2", "--work-dir", str(work))) == 0
+        assert (work / ".lock").exists()
+        assert os.fstat(waiting.fileno()).st_ino == os.stat(work / ".lock").st_ino
+        fcntl.flock(waiting, fcntl.LOCK_EX | fcntl.LOCK_NB)  # its turn: the folder's lock
+        with open(work / ".lock", "a+") as third:  # so a third run is refused
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(third, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 # -----------------------------------------------------------------------------

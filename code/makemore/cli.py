@@ -12,12 +12,13 @@ else (see makemore.checkpoint).
 
 Against makemore.py: the model's sizes are the same options (--n-layer, --n-head, --n-embd,
 --n-embd2); `--work-dir` keeps the best checkpoint by dev loss (evaluated every --eval-every
-steps, on the whole dev split) and the latest, and is held by one run at a time; `--resume
-FILE` continues a checkpoint's run exactly (its weights, its step count, the schedule, the
-order of the minibatches, AdamW's running averages and the dropout stream: a run interrupted
-and resumed ends with the weights of the run never stopped), and only on the same word list,
-seed and batch size (makemore.py's --resume restores the weights only); `sample --top-k`
-samples from the k most likely characters only, and `sample` prints its words as they are made.
+steps, on the whole dev split) and the latest, and is held by one run at a time (a lock on
+its empty `.lock` file, which stays); `--resume FILE` continues a checkpoint's run exactly
+(its weights, its step count, the schedule, the order of the minibatches, AdamW's running
+averages and the dropout stream: a run interrupted and resumed ends with the weights of the
+run never stopped), and only on the same word list, seed and batch size (makemore.py's
+--resume restores the weights only); `sample --top-k` samples from the k most likely
+characters only, and `sample` prints its words as they are made.
 
 Bad input gets one line on stderr and exit status 2, before any work starts: a missing, empty
 or unreadable word list, or one with a control character; an unknown model, an option the
@@ -270,7 +271,9 @@ def _outputs(args: argparse.Namespace, name: str) -> tuple[Path | None, Path | N
 def _locked(work: Path | None) -> Iterator[None]:
     """Hold the work folder for this run: a second run given the same --work-dir is refused
     (it would mix its best.pt and last.pt with this one's). The lock is the kernel's (flock),
-    so it goes with the process, however it ends."""
+    so it goes with the process, however it ends. The empty `.lock` file it is taken on stays
+    in the folder: removed, a run that had opened it could lock the removed file while another
+    run locks a new one, and both would write in the folder."""
     if work is None:
         yield
         return
@@ -281,10 +284,7 @@ def _locked(work: Path | None) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise UsageError(f"--work-dir {work}: another training run is using it") from None
-        try:
-            yield
-        finally:
-            lock.unlink(missing_ok=True)
+        yield
 
 
 def _plan(args: argparse.Namespace, resume: checkpoint.Checkpoint | None,
