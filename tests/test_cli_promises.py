@@ -338,6 +338,65 @@ def test_a_checkpoint_whose_vocabulary_holds_escapes_is_refused(words_file, tmp_
 
 
 # -----------------------------------------------------------------------------
+# checkpoints crafted by hand: refused by `checkpoint.load`, before they are used
+
+
+def _crafted(path, change) -> None:
+    payload = torch.load(path, weights_only=True)
+    change(payload)
+    torch.save(payload, path)
+
+
+@pytest.mark.parametrize("model, field, value, phrase", [
+    ("mlp", "n_hidden", 20_000, "n_hidden 20000: at most 16,384"),  # beyond the bound
+    ("mlp", "vocab_size", 10**7, "parameters"),  # counted before anything is allocated
+    ("mlp", "batchnorm", True, "'batchnorm'"),  # not the config the mlp's sizes make
+    ("transformer", "n_head", 0, "positive"),  # no division by zero building it
+    ("gru", "block_size", 100, "up to 32"),  # words no longer than the data may have
+])
+def test_a_crafted_config_is_refused_before_the_model_is_built(model, field, value, phrase,
+                                                                 words_file, tmp_path):
+    out = tmp_path / "m.pt"
+    assert cli.main(train_argv(words_file, "--model", model, *TINY[model], "--steps", "1",
+                               "--out", str(out))) == 0
+    _crafted(out, lambda p: p["config"].__setitem__(field, value))
+    with pytest.raises(checkpoint.CheckpointError, match="broken") as err:
+        checkpoint.load(out)
+    assert phrase in str(err.value) and len(str(err.value).splitlines()) == 1
+
+
+def _set(where: str, key: str, value):
+    return lambda p: p[where].__setitem__(key, value)
+
+
+def _opt(change):
+    return lambda p: change(p["training"]["optimizer"])
+
+
+@pytest.mark.parametrize("model, change, phrase", [
+    ("gru", _set("meta", "lr", "fast"), "'lr'"),
+    ("gru", _set("meta", "weight_decay", "x"), "'weight_decay'"),
+    ("gru", _set("meta", "seed", -4), "'seed'"),
+    ("gru", _set("meta", "batch_size", -4), "'batch_size'"),
+    ("gru", _opt(lambda o: o["0"].__setitem__("exp_avg", torch.zeros(3))), "optimizer state 0"),
+    ("gru", _opt(lambda o: o.__setitem__("99", o["0"])), "parameters the model does not have"),
+    ("mlp", _opt(lambda o: o.__setitem__("0", {})), "plain SGD"),
+    ("transformer", _set("training", "forward_rng", torch.zeros(3, dtype=torch.uint8)),
+     "random state"),
+])
+def test_a_crafted_run_state_is_refused_before_a_resume_uses_it(model, change, phrase,
+                                                                words_file, tmp_path, capsys):
+    out = tmp_path / "m.pt"
+    assert cli.main(train_argv(words_file, "--model", model, *TINY[model], "--steps", "2",
+                               "--out", str(out))) == 0
+    _crafted(out, change)
+    status, _, err = run(capsys, *train_argv(words_file, "--steps", "4", "--resume", str(out),
+                                             "--out", str(tmp_path / "r.pt")))
+    one_line(status, err, "broken", phrase)
+    assert not (tmp_path / "r.pt").exists()
+
+
+# -----------------------------------------------------------------------------
 # 11. one run per work folder
 
 

@@ -190,7 +190,11 @@ class Kind:
                         weight_decay=r.weight_decay if weight_decay is None else weight_decay)
 
     def model_config(self, vocab_size: int, seed: int = SEED, **sizes: Any) -> Any:
-        """The config of a model of this kind: the sizes given, the defaults for the rest."""
+        """The config of a model of this kind: the sizes given, the defaults for the rest.
+        OptionError on one the command line would not build: a size below 1 (a dropout
+        outside [0, 1)) or beyond its bound (MAX_SIZE; a sequence model's block_size, from
+        the data, at most MAX_WORD + 1), one the kind's check refuses, a seed outside
+        [0, 2**63), or more than MAX_PARAMS parameters (counted without allocating them)."""
         # a sequence model's block_size is not an option: it comes from the data (see `plan`)
         allowed = set(self.sizes) | ({"block_size"} if self.reads == "words" else set())
         unknown = sorted(set(sizes) - allowed)
@@ -199,12 +203,30 @@ class Kind:
             raise OptionError(unknown[0], f"the {self.name} does not take it (it takes {takes})")
         sizes = {**self.sizes, **sizes}
         for size, value in sizes.items():
-            if size in MAX_SIZE and value > MAX_SIZE[size]:
+            if size == "dropout":
+                if not 0 <= value < 1:
+                    raise OptionError(size, "must be at least 0 and below 1", value=value)
+            elif value < 1:
+                raise OptionError(size, "must be a positive integer", value=value)
+            elif size in MAX_SIZE and value > MAX_SIZE[size]:
                 raise OptionError(size, f"at most {MAX_SIZE[size]:,}", value=value)
+        if self.reads == "words" and sizes.get("block_size", 0) > MAX_WORD + 1:
+            raise OptionError("block_size", f"the sequence models read words of up to "
+                              f"{MAX_WORD} characters", value=sizes["block_size"])
+        if vocab_size < 2:
+            raise OptionError("vocab_size", "a vocabulary has '.' and at least one character",
+                              value=vocab_size)
+        if not 0 <= seed < 2**63:
+            raise OptionError("seed", "must be between 0 and 2**63 - 1", value=seed)
         if self.check is not None:
             self.check(sizes)
         extra = self.derive(sizes) if self.derive is not None else {}
-        return self.config(vocab_size=vocab_size, seed=seed, **sizes, **extra)
+        config = self.config(vocab_size=vocab_size, seed=seed, **sizes, **extra)
+        n_params = self.n_params(config)
+        if n_params > MAX_PARAMS:
+            raise OptionError("model", f"this one would have {n_params:,} parameters, more "
+                              f"than {MAX_PARAMS:,}: choose smaller sizes", value=self.name)
+        return config
 
     def n_params(self, config: Any) -> int:
         """The parameters a model of this config has, counted without allocating them (the
@@ -215,8 +237,24 @@ class Kind:
 
     def rebuild(self, config: dict[str, Any]) -> Any:
         """A freshly initialised model from a config saved as a dict (a checkpoint's), with
-        every field checked: ValueError on an unknown, missing or mistyped one."""
-        return self.build(_typed(self.config, config))
+        every field checked before anything is allocated: ValueError on an unknown, missing or
+        mistyped one, or unless it is the config `model_config` makes of its sizes, with the
+        command line's bounds (a crafted checkpoint's sizes are refused here, not by running
+        out of memory)."""
+        _check_types(self.config, config)
+        sizes = {size: config[size] for size in self.sizes}
+        if self.reads == "words":
+            sizes["block_size"] = config["block_size"]
+        try:
+            expected = self.model_config(config["vocab_size"], seed=config["seed"], **sizes)
+        except OptionError as err:  # the config's field, and its value, named
+            value = "" if err.value is None else f" {err.value!r}"
+            raise ValueError(f"config {err.option}{value}: {err.reason}") from None
+        differ = sorted(k for k, v in asdict(expected).items() if config[k] != v)
+        if differ:
+            raise ValueError(f"config field {differ[0]!r} is {config[differ[0]]!r}; the "
+                             f"{self.name} of these sizes has {getattr(expected, differ[0])!r}")
+        return self.build(expected)
 
     def data(self, words: list[str], vocab: Vocab, block_size: int | None
              ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -228,13 +266,14 @@ class Kind:
         return padded_words(words, vocab, block_size)
 
 
-def _typed(cls: type, config: dict[str, Any]) -> Any:
-    """`cls(**config)`, refusing unknown or missing fields and fields of the wrong type."""
+def _check_types(cls: type, config: dict[str, Any]) -> None:
+    """Refuse (ValueError) unknown or missing fields of `cls` (a saved config has them all)
+    and fields of the wrong type."""
     unknown = sorted(set(config) - {f.name for f in fields(cls)})
     if unknown:
         raise ValueError(f"unknown config field(s) {unknown} for {cls.__name__}")
     required = [f.name for f in fields(cls) if f.default is MISSING]
-    missing = sorted(set(required) - set(config))
+    missing = sorted({f.name for f in fields(cls)} - set(config))
     if missing:
         raise ValueError(f"missing config field(s) {missing} for {cls.__name__}")
     defaults = asdict(cls(**{name: config[name] for name in required}))
@@ -245,7 +284,6 @@ def _typed(cls: type, config: dict[str, Any]) -> Any:
         ok = isinstance(value, want) or (want is float and type(value) is int)
         if not ok or (want is int and type(value) is bool):
             raise ValueError(f"config field {key!r} should be {want.__name__}, not {value!r}")
-    return cls(**config)
 
 
 def _bn_mlp_fields(sizes: dict[str, Any]) -> dict[str, Any]:
@@ -370,10 +408,6 @@ def plan(words: list[str], kind: str, *, vocab: Vocab | None = None, steps: int 
                             f"of up to {MAX_WORD}")
         sizes.setdefault("block_size", longest + 1)
     config = k.model_config(len(vocab), seed=seed, **sizes)
-    n_params = k.n_params(config)
-    if n_params > MAX_PARAMS:
-        raise OptionError("model", f"this one would have {n_params:,} parameters, more than "
-                          f"{MAX_PARAMS:,}: choose smaller sizes", value=kind)
     tr, dev, _ = split_words(words)
     block = getattr(config, "block_size", None)
     width = 1 if k.reads == "pairs" else block
