@@ -337,6 +337,21 @@ def test_a_checkpoint_whose_vocabulary_holds_escapes_is_refused(words_file, tmp_
         checkpoint.load(out)
 
 
+def test_checkpoint_text_reaches_the_terminal_escaped(words_file, tmp_path, capsys):
+    out = tmp_path / "m.pt"
+    assert cli.main(train_argv(words_file, "--model", "bigram", "--steps", "2", "--out",
+                               str(out))) == 0
+    payload = torch.load(out, weights_only=True)
+    payload["meta"]["data"] = "\x1b]0;pwned\x07\x1b[2J"
+    torch.save(payload, out)
+    other = tmp_path / "other.txt"
+    other.write_text("\n".join(reversed(words_file.read_text().split())) + "\n")
+    status, _, err = run(capsys, "train", "--data", str(other), "--quiet", "--steps", "4",
+                         "--resume", str(out))
+    one_line(status, err, "another word list", "'\\x1b]0;pwned\\x07\\x1b[2J'")
+    assert all(c.isprintable() for c in err.rstrip("\n"))
+
+
 # -----------------------------------------------------------------------------
 # checkpoints crafted by hand: refused by `checkpoint.load`, before they are used
 

@@ -298,9 +298,13 @@ def _plan(args: argparse.Namespace, resume: checkpoint.Checkpoint | None,
     vocab = Vocab.from_words(corpus.words)
     digest = words_digest(corpus.words)
     if resume is not None and resume.meta.get("data_sha256") != digest:
+        # the checkpoint's text is shown escaped (repr), as a word list's characters are
+        # (makemore.data.read_words): a crafted file reaches the terminal as plain characters
+        seen = resume.meta.get("data"), resume.meta.get("n_words")
+        said = ", ".join([f"{seen[0]!r}"] * (seen[0] is not None)
+                         + [f"{seen[1]:,} words"] * (seen[1] is not None)) or "unknown"
         raise UsageError(f"--resume {resume.path}: it was trained on another word list "
-                         f"({resume.meta.get('data', 'unknown')}, {resume.meta.get('n_words')} "
-                         f"words), not on {corpus.source}; give that list with --data")
+                         f"({said}), not on {corpus.source}; give that list with --data")
     if resume is not None and resume.vocab != vocab:
         raise UsageError(f"--resume {resume.path}: its vocabulary ({len(resume.vocab)} "
                          f"characters) is not the one of {corpus.source} ({len(vocab)})")
