@@ -7,6 +7,7 @@ run), and the last drives `train` and `sample` with generated word lists and opt
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import math
 import os
@@ -129,6 +130,41 @@ def test_a_diverged_run_writes_nothing_and_says_so(model, lr, words_file, tmp_pa
     assert [p.name for p in tmp_path.iterdir()] == ["words.txt"]  # no temporary file either
 
 
+def test_a_work_dir_keeps_no_checkpoint_of_a_diverged_step(words_file, tmp_path, capsys):
+    work = tmp_path / "w"
+    mlp = train_argv(words_file, "--model", "mlp", *TINY["mlp"], "--eval-every", "10",
+                     "--work-dir", str(work))
+    status, _, err = run(capsys, *mlp, "--lr", "1e30", "--steps", "40")  # finite, and huge
+    one_line(status, err, "diverged", "at step 10", "no checkpoint of it was written")
+    assert sorted(p.name for p in work.iterdir()) == [".lock"]
+
+
+def test_a_run_that_diverges_later_says_which_checkpoints_it_kept(words_file, tmp_path,
+                                                                  capsys, monkeypatch):
+    real = cli.train
+
+    def blown_up_after_step_15(model, *args, callback=None, **kw):
+        def step(i, lr, loss):
+            callback(i, lr, loss)
+            if i + 1 == 15:
+                with torch.no_grad():
+                    for p in model.parameters():
+                        p.mul_(1e8)  # the loss stays a number, a huge one
+        return real(model, *args, callback=step, **kw)
+
+    monkeypatch.setattr(cli, "train", blown_up_after_step_15)
+    work = tmp_path / "w"
+    status, _, err = run(capsys, *train_argv(words_file, "--model", "mlp", *TINY["mlp"],
+                                             "--steps", "40", "--eval-every", "10",
+                                             "--work-dir", str(work)))
+    one_line(status, err, "diverged", "at step 20", "nothing after step 10 was written",
+             f"{work / 'last.pt'} holds step 10", f"{work / 'best.pt'} holds step 10")
+    for name in ("last.pt", "best.pt"):
+        kept = checkpoint.load(work / name)
+        assert kept.meta["steps"] == 10
+        assert kept.meta["dev_loss"] < cli.DIVERGED * math.log(len(kept.vocab))
+
+
 def test_loading_refuses_weights_that_are_not_finite(words_file, tmp_path):
     out = tmp_path / "m.pt"
     assert cli.main(train_argv(words_file, "--steps", "2", "--out", str(out))) == 0
@@ -239,6 +275,83 @@ def test_sizes_that_cannot_be_allocated_are_refused(extra, phrase, words_file, c
     t0 = time.perf_counter()
     one_line(*run(capsys, *train_argv(words_file, *extra))[::2], phrase)
     assert time.perf_counter() - t0 < 5
+
+
+# -----------------------------------------------------------------------------
+# a full disk, a closed stdout
+
+
+class _FullDisk:
+    """A binary file on a disk with `room` bytes left: a write beyond them fails as a full
+    disk's does (ENOSPC)."""
+
+    def __init__(self, f, room: int):
+        self.f, self.room = f, room
+
+    def write(self, data) -> int:
+        if len(data) > self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(data)
+        return self.f.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+
+
+@pytest.mark.parametrize("where", ["--work-dir", "--out"])
+def test_a_full_disk_is_one_line_and_leaves_what_was_there(where, words_file, tmp_path, capsys,
+                                                          monkeypatch):
+    target = tmp_path / "w" if where == "--work-dir" else tmp_path / "m.pt"
+    argv = train_argv(words_file, "--model", "transformer", *TINY["transformer"], "--steps",
+                      "4", "--eval-every", "2", where, str(target))
+    assert cli.main(argv) == 0
+    kept = target / "last.pt" if where == "--work-dir" else target
+    before = kept.read_bytes()
+    real = os.fdopen
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode="r", *a, **kw: _FullDisk(
+        real(fd, mode, *a, **kw), room=1000) if "b" in mode else real(fd, mode, *a, **kw))
+    status, _, err = run(capsys, *argv)
+    monkeypatch.undo()
+    assert status == 1, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and "No space left on device" in lines[0], err
+    assert f"could not write {kept}" in lines[0] and "left as it was" in lines[0]
+    assert kept.read_bytes() == before  # the last whole one
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+class _Pipe:
+    """stdout to a reader that takes `lines` lines and goes (`| head -n lines`)."""
+
+    def __init__(self, lines: int):
+        self.lines, self.text = lines, ""
+
+    def write(self, text: str) -> int:
+        if self.text.count("\n") >= self.lines:
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        if self.text.count("\n") > self.lines:
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+def test_train_goes_on_quietly_when_its_reader_goes(words_file, tmp_path, capsys,
+                                                   monkeypatch):
+    out = tmp_path / "m.pt"
+    monkeypatch.setattr(sys, "stdout", _Pipe(1))  # train ... | head -1
+    status = cli.main(train_argv(words_file, "--steps", "4", "--work-dir",
+                                 str(tmp_path / "w"), "--eval-every", "2", "--out", str(out)))
+    monkeypatch.undo()
+    assert (status, capsys.readouterr().err) == (0, "")
+    assert checkpoint.load(out).meta["steps"] == 4
 
 
 # -----------------------------------------------------------------------------

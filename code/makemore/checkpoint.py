@@ -138,7 +138,38 @@ def save(
         "training": training or {"optimizer": {}, "forward_rng": None},
         "meta": _plain(dict(meta or {}), "meta"),
     }
-    return atomic_write(path, lambda f: torch.save(payload, f))
+    return atomic_write(path, lambda f: _torch_save(payload, f))
+
+
+class _Recording:
+    """A file as `torch.save` writes it, keeping the OSError a write raised: torch's zip
+    writer swallows it and raises a RuntimeError of its own ("enforce fail at
+    inline_container.cc ... unexpected pos"), which names neither the file nor the cause."""
+
+    def __init__(self, f: Any):
+        self.f, self.error = f, None
+
+    def write(self, data: Any) -> int:
+        try:
+            return self.f.write(data)
+        except OSError as err:
+            self.error = err
+            raise
+
+    def flush(self) -> None:
+        self.f.flush()
+
+
+def _torch_save(payload: dict[str, Any], f: Any) -> None:
+    """`torch.save(payload, f)`, raising the OSError of a failed write (a full disk: ENOSPC)
+    as itself, so a caller that handles OSError handles it."""
+    sink = _Recording(f)
+    try:
+        torch.save(payload, sink)
+    except RuntimeError:
+        if sink.error is None:
+            raise
+        raise sink.error from None
 
 
 # -----------------------------------------------------------------------------
