@@ -377,6 +377,42 @@ def test_samples_come_in_batches_and_a_closed_pipe_ends_quietly(words_file, tmp_
     assert len(proc.stdout.splitlines()) == 3 and proc.stderr == ""
 
 
+def test_a_temperature_near_zero_samples_the_greedy_choice(words_file, tmp_path, capsys):
+    out = tmp_path / "m.pt"
+    assert cli.main(train_argv(words_file, "--steps", "20", "--out", str(out))) == 0
+    capsys.readouterr()
+    sample = ["sample", "--checkpoint", str(out), "-n", "20"]
+    status, cold, err = run(capsys, *sample, "--temperature", "1e-300")  # logits / t overflow
+    assert (status, err) == (0, "")
+    assert cold == run(capsys, *sample, "--top-k", "1")[1]  # the most likely, every time
+
+
+def test_sample_with_stdout_closed_is_one_line(words_file, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "m.pt"
+    assert cli.main(train_argv(words_file, "--steps", "2", "--out", str(out))) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdout", None)  # sample ... >&-
+    status = cli.main(["sample", "--checkpoint", str(out)])
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert status == 1 and len(err.splitlines()) == 1 and "standard output" in err, err
+
+
+@pytest.mark.parametrize("signal_, said, code", [(KeyboardInterrupt, "interrupted", 130),
+                                                 (cli.Terminated, "terminated", 143)])
+def test_a_stopped_sample_says_nothing_about_checkpoints(signal_, said, code, words_file,
+                                                         tmp_path, capsys, monkeypatch):
+    out = tmp_path / "m.pt"
+    assert cli.main(train_argv(words_file, "--steps", "2", "--out", str(out))) == 0
+    capsys.readouterr()
+
+    def stopped(*args, **kw):
+        raise signal_
+
+    monkeypatch.setattr(cli, "sample", stopped)
+    assert run(capsys, "sample", "--checkpoint", str(out))[::2] == (code, f"makemore: {said}\n")
+
+
 def test_sigterm_ends_a_run_with_one_line_and_no_temporary_file(words_file, tmp_path):
     work = tmp_path / "w"
     proc = _cli("train", "--data", str(words_file), "--model", "gru", *TINY["gru"],

@@ -577,8 +577,11 @@ SAMPLE_BATCH = 1000  # words drawn side by side, then printed: memory does not g
 
 def cmd_sample(args: argparse.Namespace) -> int:
     """Print `-n` words, a batch of SAMPLE_BATCH at a time, as they are made (the same seed and
-    -n give the same words). A closed pipe (`| head`) ends it quietly."""
+    -n give the same words: a batch's words depend on its size). A closed pipe (`| head`)
+    ends it quietly; no stdout at all (`>&-`) is one line and exit status 1."""
     ckpt = checkpoint.load(args.checkpoint)  # CheckpointError on anything that is not ours
+    if sys.stdout is None:
+        raise OutputError("there is no standard output to print the words to (it is closed)")
     g = torch.Generator().manual_seed(args.seed)
     try:
         for first in range(0, args.n, SAMPLE_BATCH):
@@ -590,7 +593,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
             sys.stdout.write("".join(w + "\n" for w in words))
             sys.stdout.flush()
     except BrokenPipeError:  # the reader has gone: stop, and say nothing more to it
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _stdout_gone()
         return 0
     except OSError as err:  # a full disk, say
         raise OutputError(f"could not write the words: {err.strerror or err}") from None
@@ -689,7 +692,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a checkpoint written by `train`")
     s.add_argument("-n", type=_positive_int, default=20, help="how many words (default: 20)")
     s.add_argument("--seed", type=_seed, default=SEED,
-                   help=f"seeds the sampling: same seed, same words (default: {SEED})")
+                   help=f"seeds the sampling: the same seed and -n give the same words "
+                   f"(default: {SEED})")
     s.add_argument("--temperature", type=_positive_float, default=1.0,
                    help="below 1: safer, more common words; above 1: wilder (default: 1.0)")
     s.add_argument("--top-k", type=_positive_int, default=None,
@@ -717,6 +721,7 @@ def main(argv: list[str] | None = None) -> int:
         previous = signal.signal(signal.SIGTERM, _terminate)
     except ValueError:  # not the main thread: leave the signals alone
         previous = None
+    args = None
     try:
         args = build_parser().parse_args(argv)
         return args.run(args)
@@ -727,12 +732,12 @@ def main(argv: list[str] | None = None) -> int:
     except OutputError as err:
         print(f"makemore: error: {err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("makemore: interrupted; no checkpoint was left half-written", file=sys.stderr)
-        return 130
-    except Terminated:
-        print("makemore: terminated; no checkpoint was left half-written", file=sys.stderr)
-        return 143
+    except (KeyboardInterrupt, Terminated) as err:
+        training = args is not None and args.command == "train"
+        print("makemore: " + ("interrupted" if isinstance(err, KeyboardInterrupt) else
+                              "terminated")
+              + ("; no checkpoint was left half-written" if training else ""), file=sys.stderr)
+        return 130 if isinstance(err, KeyboardInterrupt) else 143
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
