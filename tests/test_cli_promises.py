@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import warnings
+from dataclasses import replace
 
 import pytest
 import torch
@@ -352,6 +353,26 @@ def test_train_goes_on_quietly_when_its_reader_goes(words_file, tmp_path, capsys
     monkeypatch.undo()
     assert (status, capsys.readouterr().err) == (0, "")
     assert checkpoint.load(out).meta["steps"] == 4
+
+
+def test_a_step_that_would_not_fit_in_memory_is_refused_before_training(words_file, tmp_path,
+                                                                        capsys, monkeypatch):
+    monkeypatch.setattr(zoo, "available_memory", lambda: 8 << 30)  # a machine with 8 GiB free
+    out = tmp_path / "m.pt"
+    transformer = train_argv(words_file, "--model", "transformer", "--steps", "1", "--out",
+                             str(out))
+    t0 = time.perf_counter()
+    status, _, err = run(capsys, *transformer, "--batch-size", "65536")  # each size allowed
+    one_line(status, err, "--batch-size 65536", "GiB", "8.0 GiB available")
+    assert time.perf_counter() - t0 < 5 and not out.exists()
+    assert cli.main([*transformer, "--batch-size", "32"]) == 0  # the recipe's fits
+    # the estimate is the registry's: it grows with the batch, the words' length and the sizes
+    plan = zoo.plan(["ab", "ba", "abba"] * 10, "transformer", steps=1)
+    kind, config = plan.kind, plan.config
+    step = kind.step_bytes(config, 32)
+    assert kind.step_bytes(config, 64) - step == step - kind.step_bytes(config, 0) > 0
+    for bigger in (dict(n_embd=128), dict(n_layer=8), dict(block_size=10)):
+        assert kind.step_bytes(replace(config, **bigger), 32) > step
 
 
 # -----------------------------------------------------------------------------

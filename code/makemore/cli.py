@@ -23,12 +23,16 @@ characters only, and `sample` prints its words as they are made.
 Bad input gets one line on stderr and exit status 2, before any work starts: a missing, empty
 or unreadable word list, or one with a control character; an unknown model, an option the
 model does not take or a size beyond its bound (`makemore.zoo`'s MAX_*: steps, batch, sizes,
-parameters, words of the sequence models); an output that could not be written or that would
-replace a file that is not a checkpoint; a checkpoint that is not ours, or holds weights that
-are not finite; a resume on other data or another stream. A run whose loss stops being a
-number (or ends far above a uniform guess) is stopped with one line and no checkpoint of it. A
-checkpoint is only ever written whole: an interrupt (exit 130) or SIGTERM (exit 143) leaves
-the last whole one and no temporary file.
+parameters, words of the sequence models), or sizes whose training step would not fit in the
+memory this machine has available (an estimate: `zoo.STEP_FLOATS`); an output that could not
+be written or that would replace a file that is not a checkpoint; a checkpoint that is not
+ours, or holds weights that are not finite or a config, meta or optimizer state out of range;
+a resume on other data or another stream. A run whose loss stops being a number or is far
+above a uniform guess (checked before every checkpoint and at the end) is stopped with one
+line saying which checkpoints it kept from before. A checkpoint is only ever written whole: an
+interrupt (exit 130) or SIGTERM (exit 143) leaves the last whole one and no temporary file; an
+output that fails (a full disk) is one line and exit status 1, and a closed stdout silences
+`train` (its product is the checkpoint) and ends `sample` quietly.
 
 Reference: https://github.com/karpathy/makemore (makemore.py, the original command line)
 """
@@ -315,7 +319,9 @@ def _plan(args: argparse.Namespace, resume: checkpoint.Checkpoint | None,
                              f"{options['block_size'] - 1} characters; {corpus.source} has "
                              f"one of {longest - 1}")
     try:
-        plan = zoo.plan(corpus.words, name, vocab=vocab, device=device, **options)
+        memory = zoo.available_memory() if device.type == "cpu" else None  # RAM: the CPU's
+        plan = zoo.plan(corpus.words, name, vocab=vocab, device=device, memory=memory,
+                        **options)
     except OptionError as err:  # the registry names config fields: say them as options
         flag = _flag(err.option) + ("" if err.value is None else f" {err.value}")
         reason = re.sub(r"\b(" + "|".join(SIZES) + r")\b", lambda m: _flag(m[0]), err.reason)

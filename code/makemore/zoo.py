@@ -21,6 +21,7 @@ The book's own recipes, chosen in their chapters, stand here too (`WAVENET_BOOK_
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
@@ -166,6 +167,8 @@ class Kind:
     check: Callable[[dict[str, Any]], None] | None = None  # OptionError on sizes it can't take
     min_batch: int = 1  # BatchNorm needs a batch of at least 2
     lr_cap: Callable[..., float] | None = None  # (X, Y, vocab_size) -> the largest default lr
+    # config -> the floats one training example keeps during a step (see `step_bytes`)
+    step_floats: Callable[[Any], int] = lambda c: 0
 
     def settings(self, steps: int | None = None, lr: float | None = None,
                  batch_size: int | None = None, weight_decay: float | None = None,
@@ -227,6 +230,14 @@ class Kind:
             raise OptionError("model", f"this one would have {n_params:,} parameters, more "
                               f"than {MAX_PARAMS:,}: choose smaller sizes", value=self.name)
         return config
+
+    def step_bytes(self, config: Any, rows: int) -> int:
+        """The memory a training step of this model takes at its peak, estimated: `rows`
+        examples (a minibatch, or every pair for a full-batch step) of `step_floats` each,
+        and the parameters with their gradients and AdamW's two running averages, in float32.
+        See STEP_FLOATS for where the constants come from."""
+        copies = 4 if self.recipe.optimizer == "adamw" else 2
+        return 4 * (rows * self.step_floats(config) + copies * self.n_params(config))
 
     def n_params(self, config: Any) -> int:
         """The parameters a model of this config has, counted without allocating them (the
@@ -311,6 +322,28 @@ def _check_transformer(sizes: dict[str, Any]) -> None:
                           "split the embedding between them", value=sizes["n_embd"])
 
 
+# The floats one training example keeps alive during a step, at the peak (the activations the
+# backward needs, their gradients, the manual paths' buffers), per kind: a constant times the
+# position-wise width (times the depth), plus 4 per logit and, for the attention of the
+# sequence models, 4 per score. The constants are the slope of a step's peak resident memory
+# against its batch size, measured with the pinned torch on one CPU thread for the default
+# sizes and for wider and deeper ones, and rounded up by about a quarter (2026-05, this repo's
+# /tmp/cli18/calib2.py procedure: two batch sizes, the difference of ru_maxrss).
+STEP_FLOATS: dict[str, Callable[[Any], int]] = {
+    # the fused loss picks one log-probability per pair (bigram.neural_loss): no V-wide row
+    "bigram": lambda c: 8,
+    "mlp": lambda c: 2 * c.block_size * c.n_embd + 8 * c.n_hidden + 4 * c.vocab_size,
+    "bn-mlp": lambda c: 2 * c.block_size * c.n_embd + 14 * c.n_hidden + 4 * c.vocab_size,
+    "wavenet": lambda c: c.block_size * (2 * c.n_embd + 15 * c.n_hidden) + 4 * c.vocab_size,
+    "rnn": lambda c: c.block_size * (2 * c.n_embd + 9 * c.n_embd2 + 4 * c.vocab_size),
+    "gru": lambda c: c.block_size * (2 * c.n_embd + 20 * c.n_embd2 + 4 * c.vocab_size),
+    "bow": lambda c: c.block_size * (24 * c.n_embd + 4 * c.n_embd2 + 4 * c.block_size
+                                     + 4 * c.vocab_size),
+    "transformer": lambda c: c.block_size * (c.n_layer * (115 * c.n_embd
+                                                          + 13 * c.n_head * c.block_size)
+                                             + 4 * c.vocab_size),
+}
+
 _MLP_SIZES = {k: lecture.PART2_MLP[k] for k in ("block_size", "n_embd", "n_hidden")}
 _WINDOW = Recipe(steps=lecture.PART2_RECIPE["steps"], lr=lecture.PART2_RECIPE["lr"])
 _SEQUENCE_LR = {"transformer": 3e-3, "rnn": 5e-3, "gru": 5e-3, "bow": 5e-3}  # the peak rates
@@ -351,6 +384,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
          sizes=dict(lecture.MAKEMORE_TRANSFORMER, dropout=0.0),
          derive=lambda sizes: {"fused": True}, check=_check_transformer),
 ]}
+KINDS = {name: replace(kind, step_floats=STEP_FLOATS[name]) for name, kind in KINDS.items()}
 
 
 # -----------------------------------------------------------------------------
@@ -381,6 +415,26 @@ class Plan:
         return split_loss(self.model, X, Y)
 
 
+MEMORY_SHARE = 0.9  # of the available memory, a run may plan to take (STEP_FLOATS: rounded up)
+
+
+def available_memory() -> int | None:
+    """The bytes of memory this machine can still give a process without swapping: Linux's
+    MemAvailable (free memory and the caches it can drop), else the free pages (os.sysconf),
+    else None (not known: no run is refused for memory)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024  # kB
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def sequence_length(words: list[str]) -> int:
     """The length of a padded word for the sequence models: '.' then the longest word."""
     return max(len(w) for w in words) + 1
@@ -389,13 +443,15 @@ def sequence_length(words: list[str]) -> int:
 def plan(words: list[str], kind: str, *, vocab: Vocab | None = None, steps: int | None = None,
          lr: float | None = None, batch_size: int | None = None,
          weight_decay: float | None = None, seed: int = SEED,
-         device: torch.device | str = "cpu", **sizes: Any) -> Plan:
+         device: torch.device | str = "cpu", memory: int | None = None, **sizes: Any) -> Plan:
     """The run `python -m makemore train --model KIND [options]` makes on `words`, from step 0.
 
     Options left out (None) take the kind's defaults; `sizes` are config fields (block_size,
     n_embd, ...). A sequence model reads words of `sequence_length(words)` unless `block_size`
     says otherwise (a resumed run keeps its model's). Raises OptionError on an option the kind
-    cannot take.
+    cannot take, and, given the bytes of `memory` the machine has (`available_memory()`), on a
+    run whose training examples and step (`Kind.step_bytes`) would take more than
+    MEMORY_SHARE of it: refused before anything is allocated.
     """
     k = KINDS[kind]
     settings = k.settings(steps=steps, lr=lr, batch_size=batch_size,
@@ -411,9 +467,20 @@ def plan(words: list[str], kind: str, *, vocab: Vocab | None = None, steps: int 
     tr, dev, _ = split_words(words)
     block = getattr(config, "block_size", None)
     width = 1 if k.reads == "pairs" else block
-    if 8 * 2 * width * (len("".join(tr)) + len(tr)) > MAX_DATA_BYTES:
+    examples = len("".join(tr)) + len(tr)  # a pair or a window per character and per end
+    data_bytes = 8 * 2 * width * examples  # X and Y, as int64
+    if data_bytes > MAX_DATA_BYTES:
         raise OptionError("block_size", f"{len(tr):,} training words in windows of {width} "
                           "would not fit in memory", value=block)
+    rows = settings.batch_size if settings.batch_size is not None else examples
+    need = data_bytes + k.step_bytes(config, rows)
+    if memory is not None and need > MEMORY_SHARE * memory:
+        option, value = ("batch_size", rows) if settings.batch_size is not None else ("model", kind)
+        raise OptionError(option, f"a training step of this {kind} needs about "
+                          f"{need / 2**30:.1f} GiB, and this machine has {memory / 2**30:.1f} "
+                          f"GiB available: choose a smaller "
+                          + ("--batch-size or smaller sizes" if option == "batch_size" else
+                             "word list"), value=value)
     X, Y = k.data(tr, vocab, block)
     dev_data = k.data(dev, vocab, block) if dev else None
     if dev_data is not None and not len(dev_data[1]):
