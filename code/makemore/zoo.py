@@ -6,7 +6,9 @@ This module is what stands behind KIND. Each entry of `KINDS` says, for one kind
 - its config dataclass (the seed included) and how to build the model from it;
 - the data it reads: bigram *pairs*, context *windows* of a fixed size, or whole padded *words*;
 - its default recipe (steps, learning rate and schedule, batch size, optimizer);
-- the size options it takes (config fields, with their defaults) and the checks they need.
+- the size options it takes (config fields, with their defaults) and the checks they need;
+- the memory one training example takes in a step (`STEP_FLOATS`, an estimate), so a run that
+  would not fit is refused before it starts.
 
 The command line, the checkpoints, the chapters that train "the command line's run", the
 benchmarks and the tests all find a model here, and `plan` turns words and options into a run
@@ -324,11 +326,14 @@ def _check_transformer(sizes: dict[str, Any]) -> None:
 
 # The floats one training example keeps alive during a step, at the peak (the activations the
 # backward needs, their gradients, the manual paths' buffers), per kind: a constant times the
-# position-wise width (times the depth), plus 4 per logit and, for the attention of the
-# sequence models, 4 per score. The constants are the slope of a step's peak resident memory
-# against its batch size, measured with the pinned torch on one CPU thread for the default
-# sizes and for wider and deeper ones, and rounded up by about a quarter (2026-05, this repo's
-# /tmp/cli18/calib2.py procedure: two batch sizes, the difference of ru_maxrss).
+# position-wise width (times the depth), plus 4 per logit and, for attention, per score (13
+# for the Transformer's heads, 4 for the bag of words' averages). The constants are the slope
+# of a step's peak resident memory against its batch size (the growth of ru_maxrss from a run
+# at one batch size to one at three times it, over the examples added), measured with the
+# pinned torch on one CPU thread for the default sizes and wider and deeper ones, and rounded
+# up by about a quarter: the estimates came out 1.2 to 2.3 times the measured slopes (the
+# bigram's 8: about 6 measured). Evaluation is not counted: it runs without gradients, in
+# slices of EVAL_POSITIONS (makemore.training.split_loss).
 STEP_FLOATS: dict[str, Callable[[Any], int]] = {
     # the fused loss picks one log-probability per pair (bigram.neural_loss): no V-wide row
     "bigram": lambda c: 8,
