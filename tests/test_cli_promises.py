@@ -11,6 +11,7 @@ import errno
 import fcntl
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -626,52 +627,84 @@ def test_a_names_yardstick_refuses_other_data(monkeypatch):
 
 
 # -----------------------------------------------------------------------------
-# generated word lists and options
+# generated word lists and options: most make a run, some are refused
 
 
-ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs",))
-WORD_LISTS = st.lists(st.text(alphabet=ALPHABET, min_size=0, max_size=12), min_size=0,
-                      max_size=40).map(lambda ws: "\n".join(ws))
-OPTIONS = st.fixed_dictionaries({
-    "--model": st.sampled_from(list(KINDS)),
-    "--steps": st.integers(-2, 4),
-    "--lr": st.sampled_from(["1e-3", "0.5", "1e3", "1e30", "nan", "-1", "x"]),
-    "--batch-size": st.sampled_from([None, "0", "1", "2", "7"]),
-    "--seed": st.sampled_from([None, "0", "-1", str(2**63)]),
-})
+ALPHABETS = ["ab", "acgt", "abcdefghijklmnopqrstuvwxyz", "éüß", "日本語", "ab'-", "AZaz09"]
+BAD_LISTS = ["", "\n \n", "emma\nbo\x1bb\n", "emma\nbo b\n", "emma\n.\n", "a" * 40 + "\nbo\n",
+             "emma\u2028bo\n"]
+BAD_VALUES = {"--steps": ["0", "-1", "1e20", "x"], "--lr": ["nan", "-1", "inf", "x"],
+              "--batch-size": ["0", "-3", "100000000000"], "--seed": ["-1", str(2**63)]}
 
 
-@settings(max_examples=40, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                 HealthCheck.too_slow])
-@given(text=WORD_LISTS, options=OPTIONS, temperature=st.sampled_from(["1", "0.01", "0"]))
-def test_train_and_sample_never_trace_back(text, options, temperature, tmp_path, capsys):
-    path = tmp_path / "gen.txt"
-    path.write_text(text, encoding="utf-8")
-    out = tmp_path / "gen.pt"
-    out.unlink(missing_ok=True)
-    argv = ["train", "--data", str(path), "--quiet", "--out", str(out)]
-    for flag, value in options.items():
-        if value is not None:
-            argv += [flag, str(value)]
-    model = options["--model"]
-    if model not in ("bigram",):
-        argv += TINY.get(model, [])[:4]
-    try:
-        status = cli.main(argv)
-    except SystemExit as err:  # argparse's --help/--version paths only
-        status = err.code
-    _, err = capsys.readouterr()
-    assert status in (0, 2), err
-    if status == 2:
-        assert len(err.splitlines()) == 1 and not out.exists(), err
-        return
-    ckpt = checkpoint.load(out)  # whole, finite, ours
-    assert all(torch.isfinite(t).all() for t in checkpoint.model_state(ckpt.model).values())
-    status, printed, err = run(capsys, "sample", "--checkpoint", str(out), "-n", "5",
-                               "--temperature", temperature)
-    if temperature == "0":
-        assert status == 2
-        return
-    assert status == 0 and err == "", err
-    assert all(c.isprintable() for c in printed.replace("\n", ""))
+@st.composite
+def runs(draw) -> tuple[str, list[str]]:
+    """A word list and the options of `train` for it: every value in its valid range, except,
+    in 6 runs of 13, one thing: the list, or one option's value."""
+    broken = draw(st.sampled_from([None] * 7 + ["data", *BAD_VALUES]))
+    if broken == "data":
+        text = draw(st.sampled_from(BAD_LISTS))
+    else:
+        alphabet = draw(st.sampled_from(ALPHABETS))
+        words = draw(st.lists(st.text(alphabet, min_size=1, max_size=10), min_size=8,
+                              max_size=40))
+        text = "\n".join(words) + "\n"
+    model = draw(st.sampled_from(list(KINDS)))
+    options = {"--model": model, "--steps": str(draw(st.integers(1, 4))),
+               "--lr": draw(st.sampled_from([None, "1e-3", "0.1", "1", "1e30"])),
+               "--seed": draw(st.one_of(st.none(), st.integers(0, 2**63 - 1).map(str)))}
+    if model != "bigram":  # the bigram trains on every pair at once
+        options["--batch-size"] = draw(st.one_of(st.none(), st.integers(2, 9).map(str)))
+    if broken in BAD_VALUES:
+        options[broken] = draw(st.sampled_from(BAD_VALUES[broken]))
+    argv = [word for flag, value in options.items() if value is not None
+            for word in (flag, value)] + TINY[model][:4]
+    if draw(st.booleans()):
+        argv += ["--work-dir", "WORK", "--eval-every", str(draw(st.integers(1, 2)))]
+    return text, argv
+
+
+def test_train_and_sample_never_trace_back(tmp_path, capsys):
+    seen = {"trained": 0, "sampled": 0, "refused": 0}
+
+    @settings(max_examples=30, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(run_=runs(), temperature=st.sampled_from(["1", "0.5", "1e-300"]))
+    def check(run_, temperature):
+        text, options = run_
+        path, out, work = tmp_path / "gen.txt", tmp_path / "gen.pt", tmp_path / "work"
+        path.write_text(text, encoding="utf-8")
+        out.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+        options = [str(work) if word == "WORK" else word for word in options]
+        status = cli.main(["train", "--data", str(path), "--quiet", "--out", str(out),
+                           *options])  # an exception here is the traceback a user would see
+        _, err = capsys.readouterr()
+        assert status in (0, 2), err
+        for kept in ("last.pt", "best.pt"):  # whatever a run kept, refused or not, is sound
+            if (work / kept).exists():
+                ckpt = checkpoint.load(work / kept)
+                dev = ckpt.meta["dev_loss"]
+                assert dev is None or dev < cli.DIVERGED * math.log(len(ckpt.vocab)), err
+        if status == 2:
+            assert len(err.splitlines()) == 1 and err.startswith("makemore: error: "), err
+            assert not out.exists()
+            seen["refused"] += 1
+            return
+        ckpt = checkpoint.load(out)  # whole, finite, ours
+        assert all(torch.isfinite(t).all() for t in checkpoint.model_state(ckpt.model).values())
+        assert ckpt.meta["train_loss"] < cli.DIVERGED * math.log(len(ckpt.vocab))
+        seen["trained"] += 1
+        status, printed, err = run(capsys, "sample", "--checkpoint", str(out), "-n", "5",
+                                   "--temperature", temperature)
+        if status == 2:
+            assert len(err.splitlines()) == 1, err
+            return
+        assert status == 0 and err == "", err
+        assert len(printed.splitlines()) == 5
+        assert all(c.isprintable() for c in printed.replace("\n", ""))
+        seen["sampled"] += 1
+
+    check()
+    # the runs were runs: most trained and sampled, and some were refused
+    assert seen["sampled"] >= 15 and seen["refused"] >= 3, seen
