@@ -24,7 +24,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from makemore import checkpoint, cli, data, zoo
+from makemore import bigram, checkpoint, cli, data, zoo
 from makemore.bigram import count_matrix, counting_probs, nll
 from makemore.data import bigram_pairs, split_words
 from makemore.training import split_loss
@@ -471,6 +471,27 @@ def test_the_bigram_learns_on_a_small_alphabet(alphabet, tmp_path, capsys):
     optimum = nll(counting_probs(count_matrix(xs, ys, len(ckpt.vocab)), 0.0), xs, ys)
     assert optimum < math.log(len(ckpt.vocab))  # the data has something to learn
     assert ckpt.meta["train_loss"] < optimum + 0.01  # and the rate is small enough to learn it
+
+
+def test_the_bigram_s_rate_on_a_large_alphabet_is_bounded_without_v_cubed(tmp_path, capsys,
+                                                                          monkeypatch):
+    # 2,000 characters: their V Hessians of V x V would take 64 GB
+    chars = [chr(0x4E00 + i) for i in range(2000)]
+    path = tmp_path / "w.txt"
+    path.write_text("\n".join(chars[i] + chars[(7 * i) % 2000] for i in range(2000)) + "\n")
+    t0 = time.perf_counter()
+    assert cli.main(["train", "--data", str(path), "--model", "bigram", "--steps", "2",
+                     "--quiet", "--out", str(tmp_path / "m.pt")]) == 0
+    assert time.perf_counter() - t0 < 10
+    # the bound never gives a rate above the stable one
+    g = torch.Generator().manual_seed(0)
+    for V in (3, 12, 40):
+        xs = torch.randint(0, V, (500,), generator=g)
+        ys = (xs + torch.randint(0, 3, (500,), generator=g)) % V  # peaked rows
+        exact = bigram.stable_lr(xs, ys, V)
+        monkeypatch.setattr(bigram, "EXACT_CURVATURE_VOCAB", 0)
+        assert 0 < bigram.stable_lr(xs, ys, V) <= exact
+        monkeypatch.undo()
 
 
 # -----------------------------------------------------------------------------
