@@ -226,8 +226,8 @@ def _check_training(training: Any, model: Any, optimizer: str) -> dict[str, Any]
         try:
             torch.Generator().set_state(rng)
         except RuntimeError:
-            raise ValueError(f"the random state ({rng.numel()} bytes) is not a generator's"
-                             ) from None
+            raise ValueError(f"the random state ({rng.numel()} bytes) is not a generator's "
+                             "state") from None
     return training
 
 
