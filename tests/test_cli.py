@@ -420,7 +420,7 @@ def test_the_work_dir_keeps_the_best_and_the_latest(words_file, tmp_path, capsys
                          "--steps", "30", "--eval-every", "10", "--work-dir", str(work),
                          "--quiet")
     assert status == 0
-    assert sorted(p.name for p in work.iterdir()) == ["best.pt", "last.pt"]  # nothing else
+    assert sorted(p.name for p in work.iterdir()) == [".lock", "best.pt", "last.pt"]  # no more
     devs = [float(line.split("dev loss ")[1].split(",")[0]) for line in out.splitlines()
             if line.startswith("step ")]
     assert len(devs) == 3

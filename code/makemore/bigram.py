@@ -153,13 +153,25 @@ def stable_lr(xs: torch.Tensor, ys: torch.Tensor, vocab_size: int) -> float:
     distribution p, diag(p) - p p^T. Gradient descent on a quadratic converges when lr times
     its largest curvature is below 2, and oscillates or diverges above: a word list whose rows
     are few and heavy (a two-letter alphabet) needs a smaller rate than names.txt's.
+
+    The V Hessians take V^3 numbers: beyond EXACT_CURVATURE_VOCAB characters (a word list in
+    Chinese characters has thousands) each row's largest eigenvalue is bounded instead, by
+    Gershgorin's circles, max_j 2 p_j (1 - p_j) (and by max_j p_j, as p p^T only takes away):
+    the rate returned is then at most the stable one, and takes V^2 numbers and time.
     """
     N = count_matrix(xs, ys, vocab_size).double()  # (V, V)
     rows = N.sum(1, keepdim=True)  # (V, 1)
     p = N / rows.clamp_min(1)  # (V, V): the count table, unsmoothed
-    H = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (V, V, V): each row's Hessian
-    curvature = torch.linalg.eigvalsh(H).amax(1) * rows[:, 0] / rows.sum()  # (V,)
+    if vocab_size <= EXACT_CURVATURE_VOCAB:
+        H = torch.diag_embed(p) - p[:, :, None] * p[:, None, :]  # (V, V, V): each row's Hessian
+        largest = torch.linalg.eigvalsh(H).amax(1)  # (V,)
+    else:
+        largest = torch.minimum((2 * p * (1 - p)).amax(1), p.amax(1))  # (V,): at least it
+    curvature = largest * rows[:, 0] / rows.sum()  # (V,)
     return 2.0 / max(curvature.max().item(), 1e-12)
+
+
+EXACT_CURVATURE_VOCAB = 200  # its V^3 Hessians take 64 MB in float64
 
 
 # -----------------------------------------------------------------------------

@@ -10,10 +10,14 @@ A checkpoint is a plain dict saved with `torch.save`:
      "meta": {...}}              # how it was trained: steps, seed, data, losses (plain values)
 
 It is read back with `torch.load(weights_only=True)`, which only unpickles tensors and plain
-containers (never code from the file), and then checked field by field: anything that is not a
-checkpoint of ours, or holds a weight that is not finite, a config the model cannot be built
-from, or a vocabulary character that is not printable, raises CheckpointError with a one-line
-message naming the file. A checkpoint is never written with a weight that is not finite.
+containers (never code from the file), and then checked field by field before it is used:
+anything that is not a checkpoint of ours, or holds a weight that is not finite, a config the
+command line would not have built (with its bounds: the sizes checked and the parameters
+counted before anything is allocated, see `makemore.zoo.Kind.rebuild`), a vocabulary character
+that is not printable, an optimizer or random state that does not fit the model, or a meta
+field a resumed run reads (`META_CHECKS`) of the wrong type or range, raises CheckpointError
+with a one-line message naming the file. A checkpoint is never written with a weight that is
+not finite.
 
 Files are written with `makemore.files.atomic_write`, so a crash
 or an interrupt never leaves a half-written checkpoint.
@@ -23,8 +27,10 @@ References: https://pytorch.org/docs/stable/generated/torch.load.html (weights_o
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +39,8 @@ import torch
 
 from makemore.data import BOUNDARY, Vocab
 from makemore.files import atomic_write
-from makemore.zoo import KINDS
+from makemore.training import check_optimizer_state
+from makemore.zoo import KINDS, MAX_BATCH, MAX_STEPS
 
 FORMAT = "makemore-checkpoint"
 VERSION = 3  # bump when the layout changes; older versions are refused with a clear message
@@ -131,7 +138,38 @@ def save(
         "training": training or {"optimizer": {}, "forward_rng": None},
         "meta": _plain(dict(meta or {}), "meta"),
     }
-    return atomic_write(path, lambda f: torch.save(payload, f))
+    return atomic_write(path, lambda f: _torch_save(payload, f))
+
+
+class _Recording:
+    """A file as `torch.save` writes it, keeping the OSError a write raised: torch's zip
+    writer swallows it and raises a RuntimeError of its own ("enforce fail at
+    inline_container.cc ... unexpected pos"), which names neither the file nor the cause."""
+
+    def __init__(self, f: Any):
+        self.f, self.error = f, None
+
+    def write(self, data: Any) -> int:
+        try:
+            return self.f.write(data)
+        except OSError as err:
+            self.error = err
+            raise
+
+    def flush(self) -> None:
+        self.f.flush()
+
+
+def _torch_save(payload: dict[str, Any], f: Any) -> None:
+    """`torch.save(payload, f)`, raising the OSError of a failed write (a full disk: ENOSPC)
+    as itself, so a caller that handles OSError handles it."""
+    sink = _Recording(f)
+    try:
+        torch.save(payload, sink)
+    except RuntimeError:
+        if sink.error is None:
+            raise
+        raise sink.error from None
 
 
 # -----------------------------------------------------------------------------
@@ -173,20 +211,56 @@ def is_checkpoint(path: str | os.PathLike) -> bool:
     return isinstance(payload, dict) and payload.get("format") == FORMAT
 
 
-def _check_training(training: Any) -> dict[str, Any]:
-    """The run's state besides the weights: an optimizer state (a dict of per-parameter dicts
-    of finite tensors; its fit to the model is checked when a run loads it) and a random
-    state (a byte tensor) or None."""
+def _check_training(training: Any, model: Any, optimizer: str) -> dict[str, Any]:
+    """The run's state besides the weights, checked against the rebuilt model before a run
+    loads it: the optimizer's state fits the model's parameters (`makemore.training.
+    check_optimizer_state`), and the random state is None or one a generator takes."""
     if not isinstance(training, dict) or set(training) != {"optimizer", "forward_rng"}:
         raise ValueError("no training state (optimizer, forward_rng)")
     opt, rng = training["optimizer"], training["forward_rng"]
-    if not isinstance(opt, dict) or not all(
-            isinstance(v, dict) and all(isinstance(t, torch.Tensor) and torch.isfinite(t).all()
-                                        for t in v.values()) for v in opt.values()):
-        raise ValueError("the optimizer state is not a dict of finite tensors")
-    if rng is not None and not (isinstance(rng, torch.Tensor) and rng.dtype == torch.uint8):
-        raise ValueError("the random state is not a byte tensor")
+    params = list(model.parameters()) if hasattr(model, "parameters") else []
+    check_optimizer_state(opt, params, optimizer)
+    if rng is not None:
+        if not (isinstance(rng, torch.Tensor) and rng.dtype == torch.uint8 and rng.dim() == 1):
+            raise ValueError("the random state is not a byte tensor")
+        try:
+            torch.Generator().set_state(rng)
+        except RuntimeError:
+            raise ValueError(f"the random state ({rng.numel()} bytes) is not a generator's "
+                             "state") from None
     return training
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+# What a checkpoint's meta may hold, where a run reads it back (a resumed run takes its seed,
+# rate, batch size and weight decay from there, and its error messages show the word list's
+# name): each field, when present, must pass its check; other fields are kept as they are.
+META_CHECKS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "steps": (f"a whole number from 0 to {MAX_STEPS:,}",
+              lambda v: type(v) is int and 0 <= v <= MAX_STEPS),
+    "seed": ("a whole number from 0 to 2**63 - 1", lambda v: type(v) is int and 0 <= v < 2**63),
+    "lr": ("a positive number", lambda v: _is_number(v) and v > 0),
+    "weight_decay": ("a number, 0 or more", lambda v: _is_number(v) and v >= 0),
+    "batch_size": (f"a whole number from 1 to {MAX_BATCH:,}",
+                   lambda v: type(v) is int and 1 <= v <= MAX_BATCH),
+    "data": ("a text", lambda v: type(v) is str),
+    "n_words": ("a whole number, 1 or more", lambda v: type(v) is int and v >= 1),
+    "data_sha256": ("64 hexadecimal digits",
+                    lambda v: type(v) is str and len(v) == 64
+                    and all(c in "0123456789abcdef" for c in v)),
+    "resumed_at": ("a whole number, 0 or more", lambda v: type(v) is int and v >= 0),
+    **{name: ("a number or None", lambda v: v is None or _is_number(v))
+       for name in ("dev_loss", "best_dev_loss", "train_loss", "final_minibatch_loss")},
+}
+
+
+def _check_meta(meta: dict[str, Any]) -> None:
+    for name, (want, ok) in META_CHECKS.items():
+        if name in meta and not ok(meta[name]):
+            raise ValueError(f"meta {name!r} is {meta[name]!r}, not {want}")
 
 
 def load(path: str | os.PathLike) -> Checkpoint:
@@ -221,10 +295,12 @@ def load(path: str | os.PathLike) -> Checkpoint:
         meta = payload.get("meta", {})
         if not all(isinstance(x, dict) for x in (config, state, meta)):
             raise ValueError("config, state and meta must be dicts")
-        model = KINDS[model_type].rebuild(config)  # every field checked
+        _check_meta(meta)
+        model = KINDS[model_type].rebuild(config)  # every field checked, sizes bounded
         vocab = _check_vocab(payload.get("vocab"), config.get("vocab_size"))
         load_state(model, state)
-        training = _check_training(payload.get("training"))
+        training = _check_training(payload.get("training"), model,
+                                   KINDS[model_type].recipe.optimizer)
     except (ValueError, TypeError, RuntimeError, KeyError) as err:  # torch: bad sizes
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise CheckpointError(f"{path}: broken {model_type} checkpoint: {message}") from None

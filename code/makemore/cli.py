@@ -12,22 +12,27 @@ else (see makemore.checkpoint).
 
 Against makemore.py: the model's sizes are the same options (--n-layer, --n-head, --n-embd,
 --n-embd2); `--work-dir` keeps the best checkpoint by dev loss (evaluated every --eval-every
-steps, on the whole dev split) and the latest, and is held by one run at a time; `--resume
-FILE` continues a checkpoint's run exactly (its weights, its step count, the schedule, the
-order of the minibatches, AdamW's running averages and the dropout stream: a run interrupted
-and resumed ends with the weights of the run never stopped), and only on the same word list,
-seed and batch size (makemore.py's --resume restores the weights only); `sample --top-k`
-samples from the k most likely characters only, and `sample` prints its words as they are made.
+steps, on the whole dev split) and the latest, and is held by one run at a time (a lock on
+its empty `.lock` file, which stays); `--resume FILE` continues a checkpoint's run exactly
+(its weights, its step count, the schedule, the order of the minibatches, AdamW's running
+averages and the dropout stream: a run interrupted and resumed ends with the weights of the
+run never stopped), and only on the same word list, seed and batch size (makemore.py's
+--resume restores the weights only); `sample --top-k` samples from the k most likely
+characters only, and `sample` prints its words as they are made.
 
 Bad input gets one line on stderr and exit status 2, before any work starts: a missing, empty
 or unreadable word list, or one with a control character; an unknown model, an option the
 model does not take or a size beyond its bound (`makemore.zoo`'s MAX_*: steps, batch, sizes,
-parameters, words of the sequence models); an output that could not be written or that would
-replace a file that is not a checkpoint; a checkpoint that is not ours, or holds weights that
-are not finite; a resume on other data or another stream. A run whose loss stops being a
-number (or ends far above a uniform guess) is stopped with one line and no checkpoint of it. A
-checkpoint is only ever written whole: an interrupt (exit 130) or SIGTERM (exit 143) leaves
-the last whole one and no temporary file.
+parameters, words of the sequence models), or sizes whose training step would not fit in the
+memory this machine has available (an estimate: `zoo.STEP_FLOATS`); an output that could not
+be written or that would replace a file that is not a checkpoint; a checkpoint that is not
+ours, or holds weights that are not finite or a config, meta or optimizer state out of range;
+a resume on other data or another stream. A run whose loss stops being a number or is far
+above a uniform guess (checked before every checkpoint and at the end) is stopped with one
+line saying which checkpoints it kept from before. A checkpoint is only ever written whole: an
+interrupt (exit 130) or SIGTERM (exit 143) leaves the last whole one and no temporary file; an
+output that fails (a full disk) is one line and exit status 1, and a closed stdout silences
+`train` (its product is the checkpoint) and ends `sample` quietly.
 
 Reference: https://github.com/karpathy/makemore (makemore.py, the original command line)
 """
@@ -270,7 +275,9 @@ def _outputs(args: argparse.Namespace, name: str) -> tuple[Path | None, Path | N
 def _locked(work: Path | None) -> Iterator[None]:
     """Hold the work folder for this run: a second run given the same --work-dir is refused
     (it would mix its best.pt and last.pt with this one's). The lock is the kernel's (flock),
-    so it goes with the process, however it ends."""
+    so it goes with the process, however it ends. The empty `.lock` file it is taken on stays
+    in the folder: removed, a run that had opened it could lock the removed file while another
+    run locks a new one, and both would write in the folder."""
     if work is None:
         yield
         return
@@ -281,10 +288,7 @@ def _locked(work: Path | None) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise UsageError(f"--work-dir {work}: another training run is using it") from None
-        try:
-            yield
-        finally:
-            lock.unlink(missing_ok=True)
+        yield
 
 
 def _plan(args: argparse.Namespace, resume: checkpoint.Checkpoint | None,
@@ -298,9 +302,13 @@ def _plan(args: argparse.Namespace, resume: checkpoint.Checkpoint | None,
     vocab = Vocab.from_words(corpus.words)
     digest = words_digest(corpus.words)
     if resume is not None and resume.meta.get("data_sha256") != digest:
+        # the checkpoint's text is shown escaped (repr), as a word list's characters are
+        # (makemore.data.read_words): a crafted file reaches the terminal as plain characters
+        seen = resume.meta.get("data"), resume.meta.get("n_words")
+        said = ", ".join([f"{seen[0]!r}"] * (seen[0] is not None)
+                         + [f"{seen[1]:,} words"] * (seen[1] is not None)) or "unknown"
         raise UsageError(f"--resume {resume.path}: it was trained on another word list "
-                         f"({resume.meta.get('data', 'unknown')}, {resume.meta.get('n_words')} "
-                         f"words), not on {corpus.source}; give that list with --data")
+                         f"({said}), not on {corpus.source}; give that list with --data")
     if resume is not None and resume.vocab != vocab:
         raise UsageError(f"--resume {resume.path}: its vocabulary ({len(resume.vocab)} "
                          f"characters) is not the one of {corpus.source} ({len(vocab)})")
@@ -311,7 +319,9 @@ def _plan(args: argparse.Namespace, resume: checkpoint.Checkpoint | None,
                              f"{options['block_size'] - 1} characters; {corpus.source} has "
                              f"one of {longest - 1}")
     try:
-        plan = zoo.plan(corpus.words, name, vocab=vocab, device=device, **options)
+        memory = zoo.available_memory() if device.type == "cpu" else None  # RAM: the CPU's
+        plan = zoo.plan(corpus.words, name, vocab=vocab, device=device, memory=memory,
+                        **options)
     except OptionError as err:  # the registry names config fields: say them as options
         flag = _flag(err.option) + ("" if err.value is None else f" {err.value}")
         reason = re.sub(r"\b(" + "|".join(SIZES) + r")\b", lambda m: _flag(m[0]), err.reason)
@@ -322,8 +332,8 @@ def _plan(args: argparse.Namespace, resume: checkpoint.Checkpoint | None,
         raise UsageError(f"--steps {plan.settings.steps}: the checkpoint {resume.path} has "
                          f"trained {resume.meta['steps']} steps already; --steps counts them "
                          "too, so ask for more")
-    print(f"data: {len(corpus.words):,} words from {corpus.source}, "
-          f"{len(vocab)} characters in the vocabulary")
+    _say(f"data: {len(corpus.words):,} words from {corpus.source}, "
+         f"{len(vocab)} characters in the vocabulary")
     plan.source, plan.n_words, plan.digest = corpus.source, len(corpus.words), digest
     return plan
 
@@ -351,18 +361,55 @@ def resumed_config(plan: zoo.Plan, start: int) -> TrainConfig:
 
 
 class Diverged(Exception):
-    """Training produced a loss or a weight that is not a finite number."""
+    """Training produced a loss that is not a number or is far above a uniform guess, or a
+    weight that is not finite."""
+
+
+def _stdout_gone() -> None:
+    """The reader of stdout has gone (`| head -1`): what is still printed, and what Python
+    flushes at exit, goes to /dev/null, quietly."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # no file descriptor (a test's stand-in)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (it stays open: it is stdout)
+    finally:
+        os.close(null)
+
+
+def _say(line: str) -> None:
+    """Print a line of train's commentary. Its product is the checkpoint, not the text: a
+    closed stdout (`train ... | head -1`, or `>&-`) silences the rest, and the run goes on."""
+    if sys.stdout is None:
+        return
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        _stdout_gone()
+
+
+def _probe(plan: zoo.Plan) -> tuple[torch.Tensor, torch.Tensor]:
+    """PROBE training examples, the same for the whole run (drawn from the seed): what the
+    progress bar's loss and the divergence test during a run are measured on."""
+    g = torch.Generator().manual_seed(plan.settings.seed)
+    probe = torch.randperm(len(plan.Y), generator=g)[:PROBE].to(plan.X.device)
+    return plan.X[probe], plan.Y[probe]
 
 
 class Keeper:
     """The checkpoints of a run: `last.pt` and `best.pt` (lowest dev loss) in the work folder
-    every --eval-every steps, and the --out file at the end; each holds what the run needs to
-    be resumed exactly (the weights, the optimizer's state and the dropout stream's)."""
+    every --eval-every steps and at the end, and the --out file at the end; each holds what
+    the run needs to be resumed exactly (the weights, the optimizer's state and the dropout
+    stream's). None is written from a model that fails the divergence test (`check`), and
+    `kept` says which files this run wrote, at which step, for the message of a run that
+    diverges later."""
 
     def __init__(self, name: str, plan: zoo.Plan, meta: dict[str, Any], work: Path | None,
                  best: float | None, state: TrainState):
         self.name, self.plan, self.meta, self.work = name, plan, meta, work
         self.best, self.state = best, state
+        self.probe = _probe(plan)
+        self.kept: dict[Path, int] = {}
 
     def dev_loss(self) -> float | None:
         if self.plan.dev is None:
@@ -371,18 +418,41 @@ class Keeper:
         self.plan.model.train()  # the loss put it in eval mode; training goes on
         return value
 
-    def save(self, path: Path, steps: int, dev: float | None) -> None:
-        checkpoint.save(path, self.name, asdict(self.plan.config), self.plan.vocab,
-                        self.plan.model, {**self.meta, "steps": steps, "dev_loss": dev,
-                                          "best_dev_loss": self.best},
-                        training=self.state.snapshot())
+    def probe_loss(self) -> float:
+        value = self.plan.loss(*self.probe)
+        self.plan.model.train()
+        return value
 
-    def keep(self, steps: int) -> str:
-        """Evaluate on dev, note the best so far, save last.pt (and best.pt when this is the
-        best); say what it did."""
-        dev = self.dev_loss()
-        if dev is not None and not math.isfinite(dev):
-            raise Diverged(f"the dev loss is {dev} at step {steps:,}")
+    def check(self, steps: int, **losses: float | None) -> None:
+        """Raise Diverged unless every loss given (None: none measured) is a number below
+        DIVERGED times a uniform guess's, and every weight is finite."""
+        worst = DIVERGED * math.log(len(self.plan.vocab))  # far above guessing uniformly
+        for split, loss in losses.items():
+            if loss is not None and not (math.isfinite(loss) and loss < worst):
+                raise Diverged(f"the {split} loss is {loss:.4g} at step {steps:,}")
+        if not all(torch.isfinite(p).all() for p in self.plan.model.parameters()):
+            raise Diverged(f"a weight is not finite at step {steps:,}")
+
+    def save(self, path: Path, steps: int, dev: float | None) -> None:
+        """Write the checkpoint of the run at `steps`; OutputError (one line) if it could not
+        be written, which leaves `path` as it was (`makemore.files.atomic_write`)."""
+        try:
+            checkpoint.save(path, self.name, asdict(self.plan.config), self.plan.vocab,
+                            self.plan.model, {**self.meta, "steps": steps, "dev_loss": dev,
+                                              "best_dev_loss": self.best},
+                            training=self.state.snapshot())
+        except OSError as err:
+            raise OutputError(f"could not write {path} at step {steps:,}: "
+                              f"{err.strerror or err}; it is left as it was") from None
+        self.kept[path] = steps
+
+    def keep(self, steps: int, dev: float | None = None) -> str:
+        """Evaluate on dev (unless `dev` is given), check the run has not diverged (on dev and
+        on the probe of training examples), note the best so far, save last.pt (and best.pt
+        when this is the best); say what it did."""
+        if dev is None:
+            dev = self.dev_loss()
+        self.check(steps, dev=dev, train=self.probe_loss())
         better = dev is not None and (self.best is None or dev < self.best)
         if better:
             self.best = dev  # before last.pt is written: a resumed run knows the real best
@@ -394,6 +464,16 @@ class Keeper:
         shown = "n/a" if dev is None else f"{dev:.4f}"
         return f"step {steps:,}: dev loss {shown}{note}"
 
+    def diverged(self, err: Diverged, lr: float) -> UsageError:
+        """The one line for a run that diverged, saying exactly what it left on disk."""
+        if not self.kept:
+            left = "no checkpoint of it was written"
+        else:
+            last = max(self.kept.values())
+            held = ", ".join(f"{path} holds step {steps:,}" for path, steps in self.kept.items())
+            left = f"nothing after step {last:,} was written ({held})"
+        return UsageError(f"training diverged: {err}; {left}; try a smaller --lr than {lr:g}")
+
 
 class Progress:
     """The progress bar, with the loss on a fixed sample of training examples (in eval mode:
@@ -403,9 +483,7 @@ class Progress:
         from tqdm import tqdm
 
         self.plan, self.steps = plan, plan.settings.steps
-        g = torch.Generator().manual_seed(plan.settings.seed)
-        probe = torch.randperm(len(plan.Y), generator=g)[:PROBE].to(plan.X.device)
-        self.Xp, self.Yp = plan.X[probe], plan.Y[probe]
+        self.Xp, self.Yp = _probe(plan)
         self.every = max(1, min(500, (self.steps - start) // 20))
         self.bar = tqdm(total=self.steps, initial=start, desc=plan.kind.name, unit="step",
                         file=sys.stderr, disable=args.quiet, mininterval=0.25,
@@ -419,7 +497,14 @@ class Progress:
             self.bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.3g}", refresh=False)
 
     def write(self, line: str) -> None:
-        self.bar.write(line, file=sys.stdout)
+        """A line on stdout, above the bar (on stderr); see `_say`."""
+        if sys.stdout is None:
+            return
+        try:
+            self.bar.write(line, file=sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _stdout_gone()
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -441,9 +526,8 @@ def _train(args: argparse.Namespace, plan: zoo.Plan, resume: checkpoint.Checkpoi
     if resume is not None:
         checkpoint.load_state(plan.model, checkpoint.model_state(resume.model))
         state = TrainState(**resume.training)
-        print(f"resuming {resume.path} at step {start:,}")
-    print(f"model: {name}, {settings.steps:,} steps, seed {settings.seed}, on "
-          f"{plan.X.device}")
+        _say(f"resuming {resume.path} at step {start:,}")
+    _say(f"model: {name}, {settings.steps:,} steps, seed {settings.seed}, on {plan.X.device}")
 
     meta = dict(data=plan.source, n_words=plan.n_words, data_sha256=plan.digest,
                 seed=settings.seed, lr=settings.lr, makemore=makemore.__version__,
@@ -463,7 +547,7 @@ def _train(args: argparse.Namespace, plan: zoo.Plan, resume: checkpoint.Checkpoi
         if not math.isfinite(loss.item()):
             raise Diverged(f"the loss is {loss.item()} at step {done:,}")
         progress.update(done, lr)
-        if work is not None and (done % args.eval_every == 0 or done == settings.steps):
+        if work is not None and done % args.eval_every == 0 and done < settings.steps:
             progress.write(keeper.keep(done))
 
     try:
@@ -472,27 +556,21 @@ def _train(args: argparse.Namespace, plan: zoo.Plan, resume: checkpoint.Checkpoi
         meta.update(train_loss=plan.loss(plan.X, plan.Y),
                     final_minibatch_loss=float(losses[-min(1000, len(losses)):].mean()))
         dev = keeper.dev_loss()
-        worst = DIVERGED * math.log(len(plan.vocab))  # far above guessing uniformly
-        if not all(math.isfinite(v) and v < worst for v in (meta["train_loss"], dev or 0.0)) \
-                or not all(torch.isfinite(p).all() for p in plan.model.parameters()):
-            raise Diverged(f"the train loss is {meta['train_loss']:.4g} after the last step")
+        keeper.check(settings.steps, train=meta["train_loss"], dev=dev)
+        if work is not None:  # the last step's checkpoints, once the run is known whole
+            progress.write(keeper.keep(settings.steps, dev))
     except Diverged as err:
-        raise UsageError(f"training diverged: {err}; no checkpoint of it was written (try a "
-                         f"smaller --lr than {settings.lr:g})") from None
+        raise keeper.diverged(err, settings.lr) from None
     finally:
         progress.bar.close()
     plan.model.eval()
+    if out is not None:  # written before anything more is said: a closed stdout loses nothing
+        keeper.save(out, settings.steps, dev)
     n_params = sum(p.numel() for p in plan.model.parameters())
     shown = "n/a (no dev words)" if dev is None else f"{dev:.4f}"
-    print(f"{n_params:,} parameters; train loss {meta['train_loss']:.4f}, dev loss {shown}")
+    _say(f"{n_params:,} parameters; train loss {meta['train_loss']:.4f}, dev loss {shown}")
     if out is not None:
-        try:
-            keeper.save(out, settings.steps, dev)
-        except OSError as err:
-            print(f"makemore: error: could not write {out}: {err.strerror or err}",
-                  file=sys.stderr)
-            return 1
-        print(f"saved {out}")
+        _say(f"saved {out}")
     return 0
 
 
@@ -505,8 +583,11 @@ SAMPLE_BATCH = 1000  # words drawn side by side, then printed: memory does not g
 
 def cmd_sample(args: argparse.Namespace) -> int:
     """Print `-n` words, a batch of SAMPLE_BATCH at a time, as they are made (the same seed and
-    -n give the same words). A closed pipe (`| head`) ends it quietly."""
+    -n give the same words: a batch's words depend on its size). A closed pipe (`| head`)
+    ends it quietly; no stdout at all (`>&-`) is one line and exit status 1."""
     ckpt = checkpoint.load(args.checkpoint)  # CheckpointError on anything that is not ours
+    if sys.stdout is None:
+        raise OutputError("there is no standard output to print the words to (it is closed)")
     g = torch.Generator().manual_seed(args.seed)
     try:
         for first in range(0, args.n, SAMPLE_BATCH):
@@ -518,7 +599,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
             sys.stdout.write("".join(w + "\n" for w in words))
             sys.stdout.flush()
     except BrokenPipeError:  # the reader has gone: stop, and say nothing more to it
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _stdout_gone()
         return 0
     except OSError as err:  # a full disk, say
         raise OutputError(f"could not write the words: {err.strerror or err}") from None
@@ -617,7 +698,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a checkpoint written by `train`")
     s.add_argument("-n", type=_positive_int, default=20, help="how many words (default: 20)")
     s.add_argument("--seed", type=_seed, default=SEED,
-                   help=f"seeds the sampling: same seed, same words (default: {SEED})")
+                   help=f"seeds the sampling: the same seed and -n give the same words "
+                   f"(default: {SEED})")
     s.add_argument("--temperature", type=_positive_float, default=1.0,
                    help="below 1: safer, more common words; above 1: wilder (default: 1.0)")
     s.add_argument("--top-k", type=_positive_int, default=None,
@@ -645,6 +727,7 @@ def main(argv: list[str] | None = None) -> int:
         previous = signal.signal(signal.SIGTERM, _terminate)
     except ValueError:  # not the main thread: leave the signals alone
         previous = None
+    args = None
     try:
         args = build_parser().parse_args(argv)
         return args.run(args)
@@ -655,12 +738,12 @@ def main(argv: list[str] | None = None) -> int:
     except OutputError as err:
         print(f"makemore: error: {err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("makemore: interrupted; no checkpoint was left half-written", file=sys.stderr)
-        return 130
-    except Terminated:
-        print("makemore: terminated; no checkpoint was left half-written", file=sys.stderr)
-        return 143
+    except (KeyboardInterrupt, Terminated) as err:
+        training = args is not None and args.command == "train"
+        print("makemore: " + ("interrupted" if isinstance(err, KeyboardInterrupt) else
+                              "terminated")
+              + ("; no checkpoint was left half-written" if training else ""), file=sys.stderr)
+        return 130 if isinstance(err, KeyboardInterrupt) else 143
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -9,8 +9,9 @@ WordModel`: RNN, GRU, bag of words, Transformer) read the whole prefix so far, s
 Either way a word is made the same way: draw the next character from the softmax of the
 logits divided by a temperature (below 1 sharpens, above 1 flattens), optionally keeping only
 the `top_k` most likely characters (makemore.py's filter), append it, and stop at the first '.'.
+A temperature so small that the division overflows gives the limit: the most likely character.
 All `n` words are drawn side by side, one batch per position, from a seeded generator, so a seed
-always gives the same words.
+and `n` always give the same words (another `n` draws other words).
 
 Reference: https://github.com/karpathy/makemore (makemore.py: generate)
 """
@@ -26,7 +27,7 @@ MAX_LEN = 50  # the longest word a window model is asked for: it caps one that n
 
 
 class NotFinite(ValueError):
-    """The model gave probabilities that are not numbers (a diverged model, or an overflow)."""
+    """The model gave logits that are not finite numbers (a diverged model)."""
 
 
 def top_k_logits(logits: torch.Tensor, k: int | None) -> torch.Tensor:
@@ -76,9 +77,16 @@ def sample(
         logits = model(idx[:, -block:])  # (n, V), or (n, T, V) for a sequence model
         if whole:
             logits = logits[:, -1, :]  # (n, V): the prediction after the last character
-        probs = F.softmax(top_k_logits(logits / temperature, top_k), dim=-1)  # (n, V)
+        scaled = logits / temperature
+        if not torch.isfinite(scaled).all() and torch.isfinite(logits).all():
+            # a temperature so small the division overflows (or, as a float32, is 0): the
+            # same softmax of each row less its largest logit, which stays 0 while the others
+            # go to -inf; what comes out is the limit, the greedy choice
+            shifted = logits - logits.amax(dim=-1, keepdim=True)
+            scaled = torch.where(shifted == 0, 0.0, shifted / temperature)
+        probs = F.softmax(top_k_logits(scaled, top_k), dim=-1)  # (n, V)
         if not torch.isfinite(probs).all():
-            raise NotFinite("the model's probabilities are not finite numbers")
+            raise NotFinite("the model's outputs are not finite numbers")
         ix = torch.multinomial(probs, num_samples=1, generator=generator).squeeze(1)  # (n,)
         ix = ix.masked_fill(done, 0)  # a finished word stays finished
         idx = torch.cat([idx, ix[:, None]], dim=1)

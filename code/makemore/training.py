@@ -401,6 +401,33 @@ class _SGD:
             raise ValueError("plain SGD has no state to load")
 
 
+def check_optimizer_state(state: Any, params: list[torch.Tensor], optimizer: str) -> None:
+    """Refuse (ValueError) an optimizer state (`state_dict()`'s) that does not fit `params`:
+    plain SGD has none; AdamW's has, for some of the parameters (by position, as a string),
+    the step count (a scalar) and the running averages (the parameter's shape), finite,
+    neither the count nor the average of squares negative."""
+    if not isinstance(state, dict):
+        raise ValueError("the optimizer state is not a dict")
+    if optimizer != "adamw":
+        if state:
+            raise ValueError("plain SGD has no state to load")
+        return
+    if set(state) - {str(i) for i in range(len(params))}:
+        raise ValueError("optimizer state for parameters the model does not have")
+    for i, p in enumerate(params):
+        saved = state.get(str(i))
+        if saved is None:
+            continue
+        want = {"step": (), "exp_avg": tuple(p.shape), "exp_avg_sq": tuple(p.shape)}
+        if not isinstance(saved, dict) or set(saved) != set(want) or any(
+                not isinstance(saved[k], torch.Tensor) or not saved[k].is_floating_point()
+                or tuple(saved[k].shape) != w or not torch.isfinite(saved[k]).all()
+                for k, w in want.items()):
+            raise ValueError(f"optimizer state {i} does not fit its parameter")
+        if saved["step"] < 0 or (saved["exp_avg_sq"] < 0).any():
+            raise ValueError(f"optimizer state {i} has a negative step count or average")
+
+
 class _AdamW:
     """torch's AdamW, fused: one kernel per parameter does the whole update. On a CPU, foreach
     runs each operation of the update parameter by parameter: for makemore.py's Transformer
@@ -422,17 +449,11 @@ class _AdamW:
 
     def load_state_dict(self, state: dict) -> None:
         params = self._params()
-        if set(state) - {str(i) for i in range(len(params))}:
-            raise ValueError("optimizer state for parameters the model does not have")
+        check_optimizer_state(state, params, "adamw")
         for i, p in enumerate(params):
             saved = state.get(str(i))
             if saved is None:
                 continue
-            want = {"step": (), "exp_avg": p.shape, "exp_avg_sq": p.shape}
-            if set(saved) != set(want) or any(
-                    not isinstance(saved[k], torch.Tensor) or tuple(saved[k].shape) != tuple(w)
-                    or not torch.isfinite(saved[k]).all() for k, w in want.items()):
-                raise ValueError(f"optimizer state {i} does not fit its parameter")
             self.opt.state[p] = {k: v.to(p.device, torch.float32 if k == "step" else p.dtype)
                                  .clone() for k, v in saved.items()}
 

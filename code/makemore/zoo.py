@@ -6,7 +6,9 @@ This module is what stands behind KIND. Each entry of `KINDS` says, for one kind
 - its config dataclass (the seed included) and how to build the model from it;
 - the data it reads: bigram *pairs*, context *windows* of a fixed size, or whole padded *words*;
 - its default recipe (steps, learning rate and schedule, batch size, optimizer);
-- the size options it takes (config fields, with their defaults) and the checks they need.
+- the size options it takes (config fields, with their defaults) and the checks they need;
+- the memory one training example takes in a step (`STEP_FLOATS`, an estimate), so a run that
+  would not fit is refused before it starts.
 
 The command line, the checkpoints, the chapters that train "the command line's run", the
 benchmarks and the tests all find a model here, and `plan` turns words and options into a run
@@ -21,6 +23,7 @@ The book's own recipes, chosen in their chapters, stand here too (`WAVENET_BOOK_
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
@@ -166,6 +169,8 @@ class Kind:
     check: Callable[[dict[str, Any]], None] | None = None  # OptionError on sizes it can't take
     min_batch: int = 1  # BatchNorm needs a batch of at least 2
     lr_cap: Callable[..., float] | None = None  # (X, Y, vocab_size) -> the largest default lr
+    # config -> the floats one training example keeps during a step (see `step_bytes`)
+    step_floats: Callable[[Any], int] = lambda c: 0
 
     def settings(self, steps: int | None = None, lr: float | None = None,
                  batch_size: int | None = None, weight_decay: float | None = None,
@@ -190,7 +195,11 @@ class Kind:
                         weight_decay=r.weight_decay if weight_decay is None else weight_decay)
 
     def model_config(self, vocab_size: int, seed: int = SEED, **sizes: Any) -> Any:
-        """The config of a model of this kind: the sizes given, the defaults for the rest."""
+        """The config of a model of this kind: the sizes given, the defaults for the rest.
+        OptionError on one the command line would not build: a size below 1 (a dropout
+        outside [0, 1)) or beyond its bound (MAX_SIZE; a sequence model's block_size, from
+        the data, at most MAX_WORD + 1), one the kind's check refuses, a seed outside
+        [0, 2**63), or more than MAX_PARAMS parameters (counted without allocating them)."""
         # a sequence model's block_size is not an option: it comes from the data (see `plan`)
         allowed = set(self.sizes) | ({"block_size"} if self.reads == "words" else set())
         unknown = sorted(set(sizes) - allowed)
@@ -199,12 +208,38 @@ class Kind:
             raise OptionError(unknown[0], f"the {self.name} does not take it (it takes {takes})")
         sizes = {**self.sizes, **sizes}
         for size, value in sizes.items():
-            if size in MAX_SIZE and value > MAX_SIZE[size]:
+            if size == "dropout":
+                if not 0 <= value < 1:
+                    raise OptionError(size, "must be at least 0 and below 1", value=value)
+            elif value < 1:
+                raise OptionError(size, "must be a positive integer", value=value)
+            elif size in MAX_SIZE and value > MAX_SIZE[size]:
                 raise OptionError(size, f"at most {MAX_SIZE[size]:,}", value=value)
+        if self.reads == "words" and sizes.get("block_size", 0) > MAX_WORD + 1:
+            raise OptionError("block_size", f"the sequence models read words of up to "
+                              f"{MAX_WORD} characters", value=sizes["block_size"])
+        if vocab_size < 2:
+            raise OptionError("vocab_size", "a vocabulary has '.' and at least one character",
+                              value=vocab_size)
+        if not 0 <= seed < 2**63:
+            raise OptionError("seed", "must be between 0 and 2**63 - 1", value=seed)
         if self.check is not None:
             self.check(sizes)
         extra = self.derive(sizes) if self.derive is not None else {}
-        return self.config(vocab_size=vocab_size, seed=seed, **sizes, **extra)
+        config = self.config(vocab_size=vocab_size, seed=seed, **sizes, **extra)
+        n_params = self.n_params(config)
+        if n_params > MAX_PARAMS:
+            raise OptionError("model", f"this one would have {n_params:,} parameters, more "
+                              f"than {MAX_PARAMS:,}: choose smaller sizes", value=self.name)
+        return config
+
+    def step_bytes(self, config: Any, rows: int) -> int:
+        """The memory a training step of this model takes at its peak, estimated: `rows`
+        examples (a minibatch, or every pair for a full-batch step) of `step_floats` each,
+        and the parameters with their gradients and AdamW's two running averages, in float32.
+        See STEP_FLOATS for where the constants come from."""
+        copies = 4 if self.recipe.optimizer == "adamw" else 2
+        return 4 * (rows * self.step_floats(config) + copies * self.n_params(config))
 
     def n_params(self, config: Any) -> int:
         """The parameters a model of this config has, counted without allocating them (the
@@ -215,8 +250,24 @@ class Kind:
 
     def rebuild(self, config: dict[str, Any]) -> Any:
         """A freshly initialised model from a config saved as a dict (a checkpoint's), with
-        every field checked: ValueError on an unknown, missing or mistyped one."""
-        return self.build(_typed(self.config, config))
+        every field checked before anything is allocated: ValueError on an unknown, missing or
+        mistyped one, or unless it is the config `model_config` makes of its sizes, with the
+        command line's bounds (a crafted checkpoint's sizes are refused here, not by running
+        out of memory)."""
+        _check_types(self.config, config)
+        sizes = {size: config[size] for size in self.sizes}
+        if self.reads == "words":
+            sizes["block_size"] = config["block_size"]
+        try:
+            expected = self.model_config(config["vocab_size"], seed=config["seed"], **sizes)
+        except OptionError as err:  # the config's field, and its value, named
+            value = "" if err.value is None else f" {err.value!r}"
+            raise ValueError(f"config {err.option}{value}: {err.reason}") from None
+        differ = sorted(k for k, v in asdict(expected).items() if config[k] != v)
+        if differ:
+            raise ValueError(f"config field {differ[0]!r} is {config[differ[0]]!r}; the "
+                             f"{self.name} of these sizes has {getattr(expected, differ[0])!r}")
+        return self.build(expected)
 
     def data(self, words: list[str], vocab: Vocab, block_size: int | None
              ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -228,13 +279,14 @@ class Kind:
         return padded_words(words, vocab, block_size)
 
 
-def _typed(cls: type, config: dict[str, Any]) -> Any:
-    """`cls(**config)`, refusing unknown or missing fields and fields of the wrong type."""
+def _check_types(cls: type, config: dict[str, Any]) -> None:
+    """Refuse (ValueError) unknown or missing fields of `cls` (a saved config has them all)
+    and fields of the wrong type."""
     unknown = sorted(set(config) - {f.name for f in fields(cls)})
     if unknown:
         raise ValueError(f"unknown config field(s) {unknown} for {cls.__name__}")
     required = [f.name for f in fields(cls) if f.default is MISSING]
-    missing = sorted(set(required) - set(config))
+    missing = sorted({f.name for f in fields(cls)} - set(config))
     if missing:
         raise ValueError(f"missing config field(s) {missing} for {cls.__name__}")
     defaults = asdict(cls(**{name: config[name] for name in required}))
@@ -245,7 +297,6 @@ def _typed(cls: type, config: dict[str, Any]) -> Any:
         ok = isinstance(value, want) or (want is float and type(value) is int)
         if not ok or (want is int and type(value) is bool):
             raise ValueError(f"config field {key!r} should be {want.__name__}, not {value!r}")
-    return cls(**config)
 
 
 def _bn_mlp_fields(sizes: dict[str, Any]) -> dict[str, Any]:
@@ -272,6 +323,31 @@ def _check_transformer(sizes: dict[str, Any]) -> None:
         raise OptionError("n_embd", f"not a multiple of n_head {sizes['n_head']}: the heads "
                           "split the embedding between them", value=sizes["n_embd"])
 
+
+# The floats one training example keeps alive during a step, at the peak (the activations the
+# backward needs, their gradients, the manual paths' buffers), per kind: a constant times the
+# position-wise width (times the depth), plus 4 per logit and, for attention, per score (13
+# for the Transformer's heads, 4 for the bag of words' averages). The constants are the slope
+# of a step's peak resident memory against its batch size (the growth of ru_maxrss from a run
+# at one batch size to one at three times it, over the examples added), measured with the
+# pinned torch on one CPU thread for the default sizes and wider and deeper ones, and rounded
+# up by about a quarter: the estimates came out 1.2 to 2.3 times the measured slopes (the
+# bigram's 8: about 6 measured). Evaluation is not counted: it runs without gradients, in
+# slices of EVAL_POSITIONS (makemore.training.split_loss).
+STEP_FLOATS: dict[str, Callable[[Any], int]] = {
+    # the fused loss picks one log-probability per pair (bigram.neural_loss): no V-wide row
+    "bigram": lambda c: 8,
+    "mlp": lambda c: 2 * c.block_size * c.n_embd + 8 * c.n_hidden + 4 * c.vocab_size,
+    "bn-mlp": lambda c: 2 * c.block_size * c.n_embd + 14 * c.n_hidden + 4 * c.vocab_size,
+    "wavenet": lambda c: c.block_size * (2 * c.n_embd + 15 * c.n_hidden) + 4 * c.vocab_size,
+    "rnn": lambda c: c.block_size * (2 * c.n_embd + 9 * c.n_embd2 + 4 * c.vocab_size),
+    "gru": lambda c: c.block_size * (2 * c.n_embd + 20 * c.n_embd2 + 4 * c.vocab_size),
+    "bow": lambda c: c.block_size * (24 * c.n_embd + 4 * c.n_embd2 + 4 * c.block_size
+                                     + 4 * c.vocab_size),
+    "transformer": lambda c: c.block_size * (c.n_layer * (115 * c.n_embd
+                                                          + 13 * c.n_head * c.block_size)
+                                             + 4 * c.vocab_size),
+}
 
 _MLP_SIZES = {k: lecture.PART2_MLP[k] for k in ("block_size", "n_embd", "n_hidden")}
 _WINDOW = Recipe(steps=lecture.PART2_RECIPE["steps"], lr=lecture.PART2_RECIPE["lr"])
@@ -313,6 +389,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
          sizes=dict(lecture.MAKEMORE_TRANSFORMER, dropout=0.0),
          derive=lambda sizes: {"fused": True}, check=_check_transformer),
 ]}
+KINDS = {name: replace(kind, step_floats=STEP_FLOATS[name]) for name, kind in KINDS.items()}
 
 
 # -----------------------------------------------------------------------------
@@ -343,6 +420,26 @@ class Plan:
         return split_loss(self.model, X, Y)
 
 
+MEMORY_SHARE = 0.9  # of the available memory, a run may plan to take (STEP_FLOATS: rounded up)
+
+
+def available_memory() -> int | None:
+    """The bytes of memory this machine can still give a process without swapping: Linux's
+    MemAvailable (free memory and the caches it can drop), else the free pages (os.sysconf),
+    else None (not known: no run is refused for memory)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024  # kB
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def sequence_length(words: list[str]) -> int:
     """The length of a padded word for the sequence models: '.' then the longest word."""
     return max(len(w) for w in words) + 1
@@ -351,13 +448,15 @@ def sequence_length(words: list[str]) -> int:
 def plan(words: list[str], kind: str, *, vocab: Vocab | None = None, steps: int | None = None,
          lr: float | None = None, batch_size: int | None = None,
          weight_decay: float | None = None, seed: int = SEED,
-         device: torch.device | str = "cpu", **sizes: Any) -> Plan:
+         device: torch.device | str = "cpu", memory: int | None = None, **sizes: Any) -> Plan:
     """The run `python -m makemore train --model KIND [options]` makes on `words`, from step 0.
 
     Options left out (None) take the kind's defaults; `sizes` are config fields (block_size,
     n_embd, ...). A sequence model reads words of `sequence_length(words)` unless `block_size`
     says otherwise (a resumed run keeps its model's). Raises OptionError on an option the kind
-    cannot take.
+    cannot take, and, given the bytes of `memory` the machine has (`available_memory()`), on a
+    run whose training examples and step (`Kind.step_bytes`) would take more than
+    MEMORY_SHARE of it: refused before anything is allocated.
     """
     k = KINDS[kind]
     settings = k.settings(steps=steps, lr=lr, batch_size=batch_size,
@@ -370,16 +469,23 @@ def plan(words: list[str], kind: str, *, vocab: Vocab | None = None, steps: int 
                             f"of up to {MAX_WORD}")
         sizes.setdefault("block_size", longest + 1)
     config = k.model_config(len(vocab), seed=seed, **sizes)
-    n_params = k.n_params(config)
-    if n_params > MAX_PARAMS:
-        raise OptionError("model", f"this one would have {n_params:,} parameters, more than "
-                          f"{MAX_PARAMS:,}: choose smaller sizes", value=kind)
     tr, dev, _ = split_words(words)
     block = getattr(config, "block_size", None)
     width = 1 if k.reads == "pairs" else block
-    if 8 * 2 * width * (len("".join(tr)) + len(tr)) > MAX_DATA_BYTES:
+    examples = len("".join(tr)) + len(tr)  # a pair or a window per character and per end
+    data_bytes = 8 * 2 * width * examples  # X and Y, as int64
+    if data_bytes > MAX_DATA_BYTES:
         raise OptionError("block_size", f"{len(tr):,} training words in windows of {width} "
                           "would not fit in memory", value=block)
+    rows = settings.batch_size if settings.batch_size is not None else examples
+    need = data_bytes + k.step_bytes(config, rows)
+    if memory is not None and need > MEMORY_SHARE * memory:
+        option, value = ("batch_size", rows) if settings.batch_size is not None else ("model", kind)
+        raise OptionError(option, f"a training step of this {kind} needs about "
+                          f"{need / 2**30:.1f} GiB, and this machine has {memory / 2**30:.1f} "
+                          f"GiB available: choose a smaller "
+                          + ("--batch-size or smaller sizes" if option == "batch_size" else
+                             "word list"), value=value)
     X, Y = k.data(tr, vocab, block)
     dev_data = k.data(dev, vocab, block) if dev else None
     if dev_data is not None and not len(dev_data[1]):
